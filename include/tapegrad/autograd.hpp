@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <tapegrad/tensor.hpp>
+#include <vector>
+
+namespace tg {
+
+/// One gradient per input of a node, in input order; an undefined entry means "no gradient".
+using Grads = std::vector<Tensor>;
+/// Maps the gradient of a node's output to the gradients of its inputs.
+using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
+
+/// Where a node sends the gradient of one input: to the node that produced it, or to a leaf.
+struct Edge {
+  std::shared_ptr<Node> node;        // set when the input is an interior tensor
+  std::shared_ptr<TensorImpl> leaf;  // set when the input is a leaf that requires grad
+  Shape shape;                       // the input's shape, to reduce broadcast gradients to
+  Dtype dtype = Dtype::Float32;
+  bool needs_grad() const { return node || leaf; }
+};
+
+/// A recorded op on the tape: its inputs' edges and the backward function with its saved values.
+class Node {
+ public:
+  Node(const char* name, std::vector<Edge> inputs, BackwardFn backward);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// The op's name, as used in error messages.
+  const char* name() const { return name_; }
+  /// Creation order: a node is always newer than the nodes of its inputs.
+  uint64_t sequence() const { return sequence_; }
+  const std::vector<Edge>& inputs() const { return inputs_; }
+  /// Runs the backward function; throws if the saved values were already released.
+  Grads apply(const Tensor& grad_output) const;
+  /// Frees the saved values (after a backward without retain_graph).
+  void release();
+  /// True once release() has run.
+  bool is_released() const;
+
+ private:
+  const char* name_;
+  uint64_t sequence_;
+  std::vector<Edge> inputs_;
+  BackwardFn backward_;
+};
+
+/// Attaches a node to `output` when grad mode is on and any input requires grad; returns output.
+/// The backward function must capture detached tensors only (see docs/architecture.md).
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+              BackwardFn backward);
+
+/// True when ops are recorded (the default).
+bool is_grad_enabled();
+/// Turns recording on or off for this thread.
+void set_grad_enabled(bool enabled);
+
+/// Disables recording for its lifetime, restoring the previous mode afterwards.
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// Backpropagates `gradient` from `root` into the leaves' .grad().
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
+
+/// Tolerances of gradcheck; the defaults are torch.autograd.gradcheck's.
+struct GradcheckOptions {
+  double eps = 1e-6;
+  double atol = 1e-5;
+  double rtol = 1e-3;
+  bool print_mismatch = true;  // describe the first mismatch on stderr
+};
+
+/// Compares the tape's gradients of fn with central finite differences in Float64, for every
+/// input that requires grad; true when all agree within atol + rtol·|numerical|.
+bool gradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::vector<Tensor> inputs,
+               GradcheckOptions options = {});
+
+namespace debug {
+/// Number of tape nodes currently alive (for leak tests).
+int64_t live_nodes();
+}  // namespace debug
+
+}  // namespace tg

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace tg {
+
+/// xoshiro256** seeded through splitmix64: the same seed gives bit-identical draws on every
+/// platform, because the distributions below are ours, not the standard library's.
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = kDefaultSeed);
+  /// Restarts the sequence from `seed`.
+  void seed(uint64_t seed);
+  /// Next raw 64-bit draw.
+  uint64_t next_u64();
+  /// Uniform double in [0, 1) with 53 random bits.
+  double uniform();
+  /// Standard normal draw (Box–Muller; the second value of each pair is kept for the next call).
+  double normal();
+  /// Uniform integer in [0, n) without modulo bias.
+  uint64_t below(uint64_t n);
+
+  /// The complete state, so a checkpoint can resume the exact sequence.
+  struct State {
+    std::array<uint64_t, 4> words;
+    double spare_normal;
+    bool has_spare_normal;
+  };
+  State state() const;
+  void set_state(const State& state);
+
+  static constexpr uint64_t kDefaultSeed = 67280421310721ULL;  // PyTorch's default seed
+
+ private:
+  State state_{};
+};
+
+/// The process-wide generator behind randn, rand, initialization and shuffling.
+Generator& default_generator();
+/// Reseeds the default generator: same seed, same thread count → bit-identical results.
+void manual_seed(uint64_t seed);
+
+}  // namespace tg

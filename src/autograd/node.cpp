@@ -1,0 +1,83 @@
+#include <atomic>
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/error.hpp>
+#include <utility>
+
+#include "tensor/tensor_impl.hpp"
+
+namespace tg {
+namespace {
+
+std::atomic<uint64_t> next_sequence{0};
+std::atomic<int64_t> live_node_count{0};
+
+// Moves out the input nodes that only `inputs` keeps alive, so they can be destroyed by a loop
+// instead of by recursion (a 100,000-op chain would otherwise overflow the stack).
+void take_sole_owned_inputs(std::vector<Edge>& inputs, std::vector<std::shared_ptr<Node>>& out) {
+  for (Edge& edge : inputs) {
+    if (edge.node && edge.node.use_count() == 1) out.push_back(std::move(edge.node));
+  }
+}
+
+}  // namespace
+
+Node::Node(const char* name, std::vector<Edge> inputs, BackwardFn backward)
+    : name_(name),
+      sequence_(next_sequence++),
+      inputs_(std::move(inputs)),
+      backward_(std::move(backward)) {
+  ++live_node_count;
+}
+
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> orphans;
+  take_sole_owned_inputs(inputs_, orphans);
+  while (!orphans.empty()) {
+    std::shared_ptr<Node> node = std::move(orphans.back());
+    orphans.pop_back();
+    take_sole_owned_inputs(node->inputs_, orphans);
+  }
+  --live_node_count;
+}
+
+Grads Node::apply(const Tensor& grad_output) const {
+  if (!backward_) {
+    fail(
+        "backward: the saved values of '{}' were already freed by an earlier backward; "
+        "pass retain_graph = true to the first backward to backpropagate twice",
+        name_);
+  }
+  return backward_(grad_output);
+}
+
+void Node::release() { backward_ = nullptr; }
+
+bool Node::is_released() const { return !backward_; }
+
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+              BackwardFn backward) {
+  if (!is_grad_enabled() || !is_floating(output.dtype())) return output;
+  bool any_needs_grad = false;
+  for (const Tensor& input : inputs) any_needs_grad |= input.defined() && input.requires_grad();
+  if (!any_needs_grad) return output;
+
+  std::vector<Edge> edges(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& input = inputs[i];
+    if (!input.defined() || !input.requires_grad()) continue;
+    edges[i].shape = input.shape();
+    edges[i].dtype = input.dtype();
+    if (input.grad_fn()) {
+      edges[i].node = input.grad_fn();
+    } else {
+      edges[i].leaf = input.shared_impl();
+    }
+  }
+  output.impl().grad_fn = std::make_shared<Node>(name, std::move(edges), std::move(backward));
+  output.impl().requires_grad = true;
+  return output;
+}
+
+int64_t debug::live_nodes() { return live_node_count.load(); }
+
+}  // namespace tg

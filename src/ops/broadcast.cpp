@@ -1,0 +1,70 @@
+// broadcast_to and sum_to: each is the other's backward, and sum_to is how the engine reduces
+// every broadcast gradient to its input's shape.
+
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "ops/kernels.hpp"
+
+namespace tg {
+namespace {
+
+// Throws unless `small` broadcasts to exactly `large`.
+void require_broadcastable(const Shape& small, const Shape& large, const char* op) {
+  bool fits = small.size() <= large.size();
+  const size_t offset = large.size() - small.size();
+  for (size_t i = 0; fits && i < small.size(); ++i) {
+    fits = small[i] == 1 || small[i] == large[offset + i];
+  }
+  if (!fits) {
+    fail("{}: shape {} cannot be broadcast to {}", op, shape_str(small), shape_str(large));
+  }
+}
+
+}  // namespace
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  require_broadcastable(x.shape(), shape, "broadcast_to");
+  if (x.shape() == shape) return x;
+  Tensor y = visit_dtype(x.dtype(), [&]<class T>() {
+    Tensor out = make_tensor(shape, x.dtype());
+    const T* in = x.data<T>();
+    T* o = out.data<T>();
+    const std::array<std::vector<int64_t>, 1> strides{broadcast_strides(x.shape(), shape)};
+    const int64_t inner = shape.back();
+    const int64_t step = strides[0].back();
+    for_each_row(shape, strides, [&](int64_t r, const std::array<int64_t, 1>& offsets) {
+      for (int64_t j = 0; j < inner; ++j) o[r * inner + j] = in[offsets[0] + j * step];
+    });
+    return out;
+  });
+  return record("broadcast_to", y, {x},
+                [shape = x.shape()](const Tensor& gy) -> Grads { return {sum_to(gy, shape)}; });
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  require_broadcastable(shape, x.shape(), "sum_to");
+  if (x.shape() == shape) return x;
+  Tensor y = visit_dtype(x.dtype(), [&]<class T>() {
+    // Accumulate in double (int64 for Int64) so long Float32 sums keep their precision.
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+    std::vector<Acc> acc(static_cast<size_t>(shape_numel(shape)), Acc(0));
+    const T* in = x.data<T>();
+    const Shape& big = x.shape();
+    const std::array<std::vector<int64_t>, 1> strides{broadcast_strides(shape, big)};
+    const int64_t inner = big.empty() ? 1 : big.back();
+    const int64_t step = strides[0].empty() ? 0 : strides[0].back();
+    for_each_row(big, strides, [&](int64_t r, const std::array<int64_t, 1>& offsets) {
+      for (int64_t j = 0; j < inner; ++j) acc[offsets[0] + j * step] += in[r * inner + j];
+    });
+    Tensor out = make_tensor(shape, x.dtype());
+    T* o = out.data<T>();
+    for (size_t i = 0; i < acc.size(); ++i) o[i] = static_cast<T>(acc[i]);
+    return out;
+  });
+  return record("sum_to", y, {x}, [shape = x.shape()](const Tensor& gy) -> Grads {
+    return {broadcast_to(gy, shape)};
+  });
+}
+
+}  // namespace tg

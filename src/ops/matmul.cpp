@@ -1,0 +1,76 @@
+// matmul: 2-D @ 2-D through OpenBLAS; 1-D operands are reshaped to rows/columns as in
+// torch.matmul. The backward uses BLAS transpose flags instead of materialized transposes.
+
+#include <cblas.h>
+
+#include <cstring>
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "ops/kernels.hpp"
+
+namespace tg {
+namespace {
+
+// op(a) @ op(b) where op transposes when asked; a and b are contiguous 2-D of one float dtype.
+Tensor gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b) {
+  const int64_t m = transpose_a ? a.size(1) : a.size(0);
+  const int64_t k = transpose_a ? a.size(0) : a.size(1);
+  const int64_t n = transpose_b ? b.size(0) : b.size(1);
+  Tensor c = make_tensor({m, n}, a.dtype());
+  if (m == 0 || n == 0 || k == 0) {  // BLAS rejects zero leading dimensions; the product is 0
+    std::memset(c.raw_data(), 0, static_cast<size_t>(c.numel()) * dtype_size(c.dtype()));
+    return c;
+  }
+  const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
+  const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
+  const auto lda = static_cast<blasint>(a.size(1));
+  const auto ldb = static_cast<blasint>(b.size(1));
+  if (a.dtype() == Dtype::Float32) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
+                0.0f, c.data<float>(), n);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a.data<double>(), lda, b.data<double>(), ldb,
+                0.0, c.data<double>(), n);
+  }
+  return c;
+}
+
+// The recorded 2-D @ 2-D product: dA = dC·Bᵀ, dB = Aᵀ·dC.
+Tensor mm(const Tensor& a, const Tensor& b) {
+  if (a.size(1) != b.size(0)) {
+    fail("matmul: inner dimensions differ: {} @ {}", shape_str(a.shape()), shape_str(b.shape()));
+  }
+  Tensor c = gemm(a, false, b, false);
+  return record("matmul", c, {a, b},
+                [a = a.detach(), b = b.detach(), need_a = a.requires_grad(),
+                 need_b = b.requires_grad()](const Tensor& gc) -> Grads {
+                  return {need_a ? gemm(gc, false, b, true) : Tensor(),
+                          need_b ? gemm(a, true, gc, false) : Tensor()};
+                });
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  require_same_dtype(a, b, "matmul");
+  require_floating(a, "matmul");
+  if (a.dim() < 1 || a.dim() > 2 || b.dim() < 1 || b.dim() > 2) {
+    fail("matmul: only 1-d and 2-d operands are supported, got {} @ {}", shape_str(a.shape()),
+         shape_str(b.shape()));
+  }
+  if (a.size(-1) != b.size(0)) {
+    fail("matmul: inner dimensions differ: {} @ {}", shape_str(a.shape()), shape_str(b.shape()));
+  }
+  // A 1-d left operand is a row, a 1-d right operand a column; both extra dims are dropped.
+  const Tensor a2 = a.dim() == 1 ? a.reshape({1, a.size(0)}) : a;
+  const Tensor b2 = b.dim() == 1 ? b.reshape({b.size(0), 1}) : b;
+  Tensor c = mm(a2, b2);
+  if (a.dim() == 2 && b.dim() == 2) return c;
+  Shape out;
+  if (a.dim() == 2) out.push_back(a.size(0));
+  if (b.dim() == 2) out.push_back(b.size(1));
+  return c.reshape(out);
+}
+
+}  // namespace tg

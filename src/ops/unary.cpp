@@ -1,0 +1,91 @@
+// Elementwise functions: forward kernel and backward rule side by side.
+
+#include <cmath>
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "ops/kernels.hpp"
+
+namespace tg {
+
+Tensor exp(const Tensor& x) {
+  Tensor y = map_elements(x, "exp", [](auto v) { return std::exp(v); });
+  // d exp(x)/dx = exp(x)
+  return record("exp", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads { return {gy * y}; });
+}
+
+Tensor log(const Tensor& x) {
+  Tensor y = map_elements(x, "log", [](auto v) { return std::log(v); });
+  // d log(x)/dx = 1/x
+  return record("log", y, {x}, [x = x.detach()](const Tensor& gy) -> Grads { return {gy / x}; });
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor y = map_elements(x, "sqrt", [](auto v) { return std::sqrt(v); });
+  // d √x/dx = 1/(2√x)
+  return record("sqrt", y, {x},
+                [y = y.detach()](const Tensor& gy) -> Grads { return {gy / (2.0 * y)}; });
+}
+
+Tensor abs(const Tensor& x) {
+  Tensor y = map_elements(x, "abs", [](auto v) { return std::abs(v); });
+  // d|x|/dx = sign(x), with sign(0) = 0 as in PyTorch
+  return record("abs", y, {x}, [x = x.detach()](const Tensor& gy) -> Grads {
+    return {zip_elements(gy, x, "abs_backward",
+                         [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : decltype(g)(0)); })};
+  });
+}
+
+Tensor relu(const Tensor& x) {
+  Tensor y = map_elements(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // d relu(x)/dx = 1 where the output is positive, else 0 (PyTorch's threshold_backward)
+  return record("relu", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
+    return {zip_elements(gy, y, "relu_backward",
+                         [](auto g, auto out) { return out > 0 ? g : decltype(g)(0); })};
+  });
+}
+
+Tensor sigmoid(const Tensor& x) {
+  Tensor y = map_elements(x, "sigmoid", [](auto v) {
+    using T = decltype(v);
+    // Evaluate on the side where exp cannot overflow.
+    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+    const T e = std::exp(v);
+    return e / (T(1) + e);
+  });
+  // d σ(x)/dx = σ(x)(1 − σ(x))
+  return record("sigmoid", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
+    return {zip_elements(gy, y, "sigmoid_backward",
+                         [](auto g, auto out) { return g * (1 - out) * out; })};
+  });
+}
+
+Tensor tanh(const Tensor& x) {
+  Tensor y = map_elements(x, "tanh", [](auto v) { return std::tanh(v); });
+  // d tanh(x)/dx = 1 − tanh²(x)
+  return record("tanh", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
+    return {
+        zip_elements(gy, y, "tanh_backward", [](auto g, auto out) { return g * (1 - out * out); })};
+  });
+}
+
+Tensor pow(const Tensor& x, double p) {
+  Tensor y = map_elements(x, "pow", [p](auto v) { return std::pow(v, decltype(v)(p)); });
+  // d xᵖ/dx = p·xᵖ⁻¹ (and 0 for p = 0, as in PyTorch)
+  return record("pow", y, {x}, [x = x.detach(), p](const Tensor& gy) -> Grads {
+    return {zip_elements(gy, x, "pow_backward", [p](auto g, auto v) {
+      using T = decltype(g);
+      return p == 0 ? T(0) : g * (T(p) * std::pow(v, T(p - 1)));
+    })};
+  });
+}
+
+Tensor square(const Tensor& x) {
+  Tensor y = map_elements(x, "square", [](auto v) { return v * v; });
+  // d x²/dx = 2x
+  return record("square", y, {x}, [x = x.detach()](const Tensor& gy) -> Grads {
+    return {zip_elements(gy, x, "square_backward", [](auto g, auto v) { return g * (2 * v); })};
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,98 @@
+// Factories: tensor, from_vector, empty, zeros, ones, full, randn, rand, arange.
+
+#include <cmath>
+#include <tapegrad/error.hpp>
+#include <tapegrad/random.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include "ops/kernels.hpp"
+
+namespace tg {
+namespace {
+
+// Fills a new tensor with value_at(i) converted to the requested dtype.
+template <class F>
+Tensor generate(Shape shape, const TensorOptions& options, F value_at) {
+  Tensor t = make_tensor(std::move(shape), options.dtype);
+  visit_dtype(options.dtype, [&]<class T>() {
+    T* out = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(value_at(i));
+  });
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+void require_count(size_t values, const Shape& shape, const char* op) {
+  if (static_cast<int64_t>(values) != shape_numel(shape)) {
+    fail("{}: {} values do not fill shape {} ({} elements)", op, values, shape_str(shape),
+         shape_numel(shape));
+  }
+}
+
+void require_random_dtype(const TensorOptions& options, const char* op) {
+  if (!is_floating(options.dtype)) fail("{}: expected a floating dtype, got {}", op, options.dtype);
+}
+
+}  // namespace
+
+Tensor tensor(std::vector<double> values, Shape shape, TensorOptions options) {
+  require_count(values.size(), shape, "tensor");
+  if (options.dtype == Dtype::Int64) {
+    for (double v : values) {
+      if (v != std::trunc(v)) fail("tensor: value {} is not an integer but the dtype is Int64", v);
+    }
+  }
+  return generate(std::move(shape), options, [&](int64_t i) { return values[i]; });
+}
+
+template <class T>
+Tensor from_vector(std::vector<T> values, Shape shape) {
+  require_count(values.size(), shape, "from_vector");
+  Tensor t = make_tensor(std::move(shape), dtype_of<T>());
+  std::copy(values.begin(), values.end(), t.data<T>());
+  return t;
+}
+
+template Tensor from_vector<float>(std::vector<float>, Shape);
+template Tensor from_vector<double>(std::vector<double>, Shape);
+template Tensor from_vector<int64_t>(std::vector<int64_t>, Shape);
+
+Tensor empty(Shape shape, TensorOptions options) {
+  Tensor t = make_tensor(std::move(shape), options.dtype);
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor zeros(Shape shape, TensorOptions options) { return full(std::move(shape), 0.0, options); }
+
+Tensor ones(Shape shape, TensorOptions options) { return full(std::move(shape), 1.0, options); }
+
+Tensor full(Shape shape, double value, TensorOptions options) {
+  if (options.dtype == Dtype::Int64 && value != std::trunc(value)) {
+    fail("full: value {} is not an integer but the dtype is Int64", value);
+  }
+  return generate(std::move(shape), options, [value](int64_t) { return value; });
+}
+
+Tensor randn(Shape shape, TensorOptions options) {
+  require_random_dtype(options, "randn");
+  Generator& generator = default_generator();
+  return generate(std::move(shape), options, [&](int64_t) { return generator.normal(); });
+}
+
+Tensor rand(Shape shape, TensorOptions options) {
+  require_random_dtype(options, "rand");
+  Generator& generator = default_generator();
+  return generate(std::move(shape), options, [&](int64_t) {
+    // Rounding a double just below 1 to Float32 can give 1.0f; keep the interval half-open.
+    const double u = generator.uniform();
+    return options.dtype == Dtype::Float32 && static_cast<float>(u) >= 1.0f ? 0x1.fffffep-1 : u;
+  });
+}
+
+Tensor arange(int64_t n, TensorOptions options) {
+  if (n < 0) fail("arange: expected a non-negative length, got {}", n);
+  return generate({n}, options, [](int64_t i) { return static_cast<double>(i); });
+}
+
+}  // namespace tg

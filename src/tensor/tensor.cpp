@@ -1,0 +1,144 @@
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/error.hpp>
+#include <tapegrad/tensor.hpp>
+#include <utility>
+
+#include "tensor/tensor_impl.hpp"
+
+namespace tg {
+
+Tensor make_tensor(Shape shape, Dtype dtype) {
+  for (int64_t extent : shape) {
+    if (extent < 0) fail("tensor: negative dimension in shape {}", shape_str(shape));
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->numel = shape_numel(shape);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(impl->numel) * dtype_size(dtype));
+  impl->shape = std::move(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor share_storage(const Tensor& source, Shape shape) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = source.impl().storage;
+  impl->numel = source.numel();
+  impl->shape = std::move(shape);
+  impl->dtype = source.dtype();
+  return Tensor(std::move(impl));
+}
+
+Tensor::Tensor() = default;
+
+Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+bool Tensor::defined() const { return impl_ != nullptr; }
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) fail("tensor: operation on an undefined tensor");
+  return *impl_;
+}
+
+const Shape& Tensor::shape() const { return impl().shape; }
+
+int64_t Tensor::dim() const { return static_cast<int64_t>(impl().shape.size()); }
+
+int64_t Tensor::numel() const { return impl().numel; }
+
+int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+
+Dtype Tensor::dtype() const { return impl().dtype; }
+
+void* Tensor::raw_data() const { return impl().storage->data(); }
+
+template <class T>
+T* Tensor::data() {
+  if (dtype() != dtype_of<T>()) {
+    fail("data: requested {} but the tensor is {}", dtype_of<T>(), dtype());
+  }
+  return static_cast<T*>(raw_data());
+}
+
+template <class T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
+
+template <class T>
+T Tensor::item() const {
+  if (numel() != 1) {
+    fail("item: expected a tensor with one element, got shape {} ({} elements)", shape_str(shape()),
+         numel());
+  }
+  return to_vector<T>()[0];
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  std::vector<T> out(static_cast<size_t>(numel()));
+  const auto copy = [&](const auto* source) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(source[i]);
+  };
+  switch (dtype()) {
+    case Dtype::Float32:
+      copy(static_cast<const float*>(raw_data()));
+      break;
+    case Dtype::Float64:
+      copy(static_cast<const double*>(raw_data()));
+      break;
+    case Dtype::Int64:
+      copy(static_cast<const int64_t*>(raw_data()));
+      break;
+  }
+  return out;
+}
+
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template int64_t* Tensor::data<int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const int64_t* Tensor::data<int64_t>() const;
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template int64_t Tensor::item<int64_t>() const;
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+
+bool Tensor::requires_grad() const { return impl().requires_grad; }
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  if (!is_leaf()) {
+    fail(
+        "set_requires_grad: only leaf tensors can change requires_grad; this one was made by '{}'"
+        " (use detach() to get a leaf)",
+        impl().grad_fn->name());
+  }
+  if (on && !is_floating(dtype())) {
+    fail("set_requires_grad: only Float32 and Float64 tensors can require grad, got {}", dtype());
+  }
+  impl().requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return impl().grad_fn == nullptr; }
+
+Tensor Tensor::grad() const { return Tensor(impl().grad); }
+
+void Tensor::zero_grad() { impl().grad.reset(); }
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  run_backward(*this, gradient, retain_graph);
+}
+
+Tensor Tensor::detach() const { return share_storage(*this, shape()); }
+
+Tensor Tensor::t() const {
+  if (dim() != 2) fail("t: expected a 2-d tensor, got shape {}", shape_str(shape()));
+  return transpose(0, 1);
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl().grad_fn; }
+
+}  // namespace tg

@@ -1,0 +1,165 @@
+// The tape's behaviour: accumulation, retain_graph, misuse, grad mode, deep graphs, no leaks.
+
+#include "helpers.hpp"
+
+using tg::Tensor;
+
+TEST_CASE("a tensor used twice accumulates both gradients", "[autograd]") {
+  Tensor x = tg::tensor({2, -3}, {2}, {.requires_grad = true});
+  // y = Σ x·x + x  →  dy/dx = 2x + 1
+  tg::sum(x * x + x).backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{5, -5});
+}
+
+TEST_CASE("leaf gradients accumulate across backward calls until zero_grad", "[autograd]") {
+  Tensor w = tg::tensor({1.5}, {1}, {.requires_grad = true});
+  tg::sum(w * 3.0).backward();
+  tg::sum(w * 3.0).backward();
+  CHECK(w.grad().item<float>() == 6.0f);
+  w.zero_grad();
+  CHECK_FALSE(w.grad().defined());
+  tg::sum(w * 3.0).backward();
+  CHECK(w.grad().item<float>() == 3.0f);
+}
+
+TEST_CASE("retain_graph allows a second backward; without it the second one throws", "[autograd]") {
+  Tensor x = tg::tensor({2}, {1}, {.requires_grad = true});
+  Tensor y = tg::sum(tg::exp(x));
+  y.backward({}, true);
+  y.backward();
+  CHECK(x.grad().item<float>() == Approx(2 * std::exp(2.0f)));
+  CHECK_TG_ERROR(y.backward(), "retain_graph");
+  CHECK_TG_ERROR(y.backward(), "'reshape'");  // names the op whose values were freed
+  CHECK(x.grad().item<float>() == Approx(2 * std::exp(2.0f)));  // unchanged by the failure
+}
+
+TEST_CASE("backward misuse is a tg::Error naming the problem", "[autograd]") {
+  Tensor x = tg::tensor({1, 2, 3}, {3}, {.requires_grad = true});
+  CHECK_TG_ERROR((x * 2.0).backward(),
+                 "backward: a gradient can be implied only for one-element "
+                 "outputs, got shape [3]");
+  CHECK_TG_ERROR((x * 2.0).backward(tg::ones({2})),
+                 "backward: gradient Float32 [2] does not match the output Float32 [3]");
+  CHECK_TG_ERROR(tg::sum(tg::ones({3})).backward(), "does not require grad");
+  CHECK_TG_ERROR(tg::ones({2}, {.dtype = tg::Dtype::Int64}).set_requires_grad(),
+                 "only Float32 and Float64 tensors can require grad, got Int64");
+  CHECK_TG_ERROR((x * 2.0).set_requires_grad(false), "only leaf tensors");
+}
+
+TEST_CASE("backward with an explicit gradient computes a vector-Jacobian product", "[autograd]") {
+  Tensor x = tg::tensor({1, 2, 3}, {3}, {.requires_grad = true});
+  (x * x).backward(tg::tensor({1, 0.5, -1}, {3}));
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 2, -6});
+}
+
+TEST_CASE("NoGradGuard stops recording and restores the previous mode", "[autograd]") {
+  Tensor x = tg::ones({2}, {.requires_grad = true});
+  REQUIRE(tg::is_grad_enabled());
+  {
+    tg::NoGradGuard guard;
+    CHECK_FALSE(tg::is_grad_enabled());
+    Tensor y = x * 2.0;
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.is_leaf());
+    { tg::NoGradGuard nested; }
+    CHECK_FALSE(tg::is_grad_enabled());
+  }
+  CHECK(tg::is_grad_enabled());
+  CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("detach shares storage but cuts the tape", "[autograd]") {
+  Tensor x = tg::tensor({1, 2}, {2}, {.requires_grad = true});
+  Tensor y = x * 3.0;
+  Tensor d = y.detach();
+  CHECK(d.is_leaf());
+  CHECK_FALSE(d.requires_grad());
+  d.data<float>()[0] = 10;
+  CHECK(y.to_vector<float>()[0] == 10);  // same storage
+  // Only the path through y reaches x: z = Σ (x·3)·d  →  dz/dx = 3·d
+  tg::sum(y * d).backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{30, 18});
+}
+
+TEST_CASE("a branch that does not reach the output gets no gradient", "[autograd]") {
+  Tensor a = tg::ones({2}, {.requires_grad = true});
+  Tensor b = tg::ones({2}, {.requires_grad = true});
+  Tensor unused = b * 2.0;
+  tg::sum(a * 2.0).backward();
+  CHECK(a.grad().defined());
+  CHECK_FALSE(b.grad().defined());
+}
+
+TEST_CASE("a chain of 100,000 ops backpropagates and is freed without recursion", "[autograd]") {
+  const int64_t nodes_before = tg::debug::live_nodes();
+  Tensor x = tg::tensor({0.5}, {1}, {.dtype = tg::Dtype::Float64, .requires_grad = true});
+  {
+    Tensor y = x;
+    for (int i = 0; i < 100000; ++i) y = y + 1e-6;
+    CHECK(tg::debug::live_nodes() - nodes_before == 100000);
+    tg::sum(y).backward();
+    CHECK(x.grad().item<double>() == 1.0);
+  }
+  {
+    Tensor y = x;  // never backpropagated: destruction alone must not recurse either
+    for (int i = 0; i < 100000; ++i) y = y * 1.0;
+  }
+  CHECK(tg::debug::live_nodes() == nodes_before);
+}
+
+TEST_CASE("10,000 training steps leave no nodes or storages behind", "[autograd]") {
+  tg::manual_seed(11);
+  const Tensor x = tg::randn({16, 4});
+  const Tensor target = tg::randn({16, 1});
+  std::vector<Tensor> params = {tg::randn({4, 8}) * 0.5, tg::zeros({8}), tg::randn({8, 1}) * 0.5,
+                                tg::zeros({1})};
+  for (Tensor& p : params) p = p.detach().set_requires_grad(true);
+
+  const auto step = [&] {
+    for (Tensor& p : params) p.zero_grad();
+    Tensor hidden = tg::tanh(tg::matmul(x, params[0]) + params[1]);
+    Tensor loss = tg::mean(tg::square(tg::matmul(hidden, params[2]) + params[3] - target));
+    loss.backward();
+    tg::NoGradGuard no_grad;
+    for (Tensor& p : params) {
+      float* value = p.data<float>();
+      const float* grad = p.grad().data<float>();
+      for (int64_t i = 0; i < p.numel(); ++i) value[i] -= 0.05f * grad[i];
+    }
+    return loss.item<float>();
+  };
+  const float first_loss = step();
+  const int64_t nodes = tg::debug::live_nodes();
+  const int64_t storages = tg::debug::live_storages();
+  float last_loss = 0;
+  for (int i = 0; i < 10000; ++i) last_loss = step();
+  CHECK(tg::debug::live_nodes() == nodes);
+  CHECK(tg::debug::live_storages() == storages);
+  CHECK(last_loss < first_loss);
+
+  // A forward pass that is never backpropagated (an evaluation with grad on) is freed too.
+  for (int i = 0; i < 100; ++i) Tensor unused = tg::tanh(tg::matmul(x, params[0]));
+  CHECK(tg::debug::live_nodes() == nodes);
+  CHECK(tg::debug::live_storages() == storages);
+}
+
+TEST_CASE("gradients flow through dtype conversions back in the leaf's dtype", "[autograd]") {
+  Tensor x = tg::tensor({1, 2}, {2}, {.requires_grad = true});
+  tg::sum(x.to(tg::Dtype::Float64) * 2.0).backward();
+  CHECK(x.grad().dtype() == tg::Dtype::Float32);
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 2});
+}
+
+TEST_CASE("backward on a leaf accumulates the gradient into it", "[autograd]") {
+  Tensor x = tg::tensor({3}, {}, {.requires_grad = true});
+  x.backward();
+  CHECK(x.grad().item<float>() == 1.0f);
+}
+
+TEST_CASE("a stored gradient is not aliased with the caller's gradient tensor", "[autograd]") {
+  Tensor x = tg::tensor({1, 2}, {2}, {.requires_grad = true});
+  Tensor seed = tg::ones({2});
+  (x + 0.0).backward(seed);
+  seed.data<float>()[0] = 100;
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{1, 1});
+}

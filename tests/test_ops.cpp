@@ -1,0 +1,153 @@
+// Forward values checked against hand-computed numbers, and every op's misuse.
+
+#include <cmath>
+#include <limits>
+
+#include "helpers.hpp"
+
+using tg::Dtype;
+using tg::Tensor;
+using V = std::vector<float>;
+
+TEST_CASE("arithmetic broadcasts like NumPy", "[ops]") {
+  Tensor a = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor row = tg::tensor({10, 20, 30}, {3});
+  Tensor column = tg::tensor({100, 200}, {2, 1});
+  CHECK((a + row).to_vector<float>() == V{11, 22, 33, 14, 25, 36});
+  CHECK((a * column).to_vector<float>() == V{100, 200, 300, 800, 1000, 1200});
+  CHECK((row - column).shape() == tg::Shape{2, 3});
+  CHECK((row - column).to_vector<float>() == V{-90, -80, -70, -190, -180, -170});
+  CHECK((a / 2.0).to_vector<float>() == V{0.5, 1, 1.5, 2, 2.5, 3});
+  CHECK((1.0 - a).to_vector<float>() == V{0, -1, -2, -3, -4, -5});
+  CHECK((-a).to_vector<float>() == V{-1, -2, -3, -4, -5, -6});
+  CHECK((12.0 / a).to_vector<float>() == V{12, 6, 4, 3, 2.4f, 2});
+}
+
+TEST_CASE("Int64 tensors support + - * with integer scalars", "[ops]") {
+  Tensor labels = tg::tensor({1, 2, 3}, {3}, {.dtype = Dtype::Int64});
+  CHECK((labels * 2.0 + 1.0).to_vector<int64_t>() == std::vector<int64_t>{3, 5, 7});
+  CHECK_TG_ERROR(labels + 0.5, "add: the scalar 0.5 is not an integer but the tensor [3] is Int64");
+  CHECK_TG_ERROR(labels / labels, "div: expected a Float32 or Float64 tensor, got Int64");
+  CHECK_TG_ERROR(tg::exp(labels),
+                 "exp: expected a Float32 or Float64 tensor, got Int64 of shape [3]");
+}
+
+TEST_CASE("elementwise functions match their definitions", "[ops]") {
+  Tensor x = tg::tensor({-2, -0.5, 0, 0.5, 2}, {5}, {.dtype = Dtype::Float64});
+  const std::vector<double> v = x.to_vector<double>();
+  const auto each = [&](auto f) {
+    std::vector<double> out;
+    for (double e : v) out.push_back(f(e));
+    return out;
+  };
+  CHECK(tg::exp(x).to_vector<double>() == each([](double e) { return std::exp(e); }));
+  CHECK(tg::tanh(x).to_vector<double>() == each([](double e) { return std::tanh(e); }));
+  CHECK(tg::abs(x).to_vector<double>() == std::vector<double>{2, 0.5, 0, 0.5, 2});
+  CHECK(tg::relu(x).to_vector<double>() == std::vector<double>{0, 0, 0, 0.5, 2});
+  CHECK(tg::square(x).to_vector<double>() == std::vector<double>{4, 0.25, 0, 0.25, 4});
+  CHECK(tg::pow(x, 3).to_vector<double>() == std::vector<double>{-8, -0.125, 0, 0.125, 8});
+  const std::vector<double> s = tg::sigmoid(x).to_vector<double>();
+  for (size_t i = 0; i < v.size(); ++i) CHECK(s[i] == Approx(1 / (1 + std::exp(-v[i]))));
+  Tensor p = tg::tensor({0.25, 1, 4}, {3});
+  CHECK(tg::sqrt(p).to_vector<float>() == V{0.5, 1, 2});
+  CHECK(tg::log(p).to_vector<float>()[1] == 0.0f);
+  // sigmoid stays finite and exact at the extremes where a naive 1/(1+e^-x) overflows.
+  CHECK(tg::sigmoid(tg::tensor({-1000, 1000}, {2})).to_vector<float>() == V{0, 1});
+}
+
+TEST_CASE("reductions", "[ops]") {
+  Tensor a = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(tg::sum(a).item<float>() == 21);
+  CHECK(tg::sum(a).dim() == 0);
+  CHECK(tg::sum(a, 0).to_vector<float>() == V{5, 7, 9});
+  CHECK(tg::sum(a, -1).to_vector<float>() == V{6, 15});
+  CHECK(tg::sum(a, 1, true).shape() == tg::Shape{2, 1});
+  CHECK(tg::mean(a).item<float>() == 3.5);
+  CHECK(tg::mean(a, 0).to_vector<float>() == V{2.5, 3.5, 4.5});
+  CHECK(tg::mean(a, 1, true).to_vector<float>() == V{2, 5});
+  CHECK(tg::max(a).item<float>() == 6);
+  CHECK(tg::min(a).item<float>() == 1);
+  Tensor b = tg::tensor({0.1, 0.9, 0.3, 0.7, 0.2, 0.7}, {2, 3});
+  CHECK(tg::argmax(b, 1).to_vector<int64_t>() == std::vector<int64_t>{1, 0});
+  CHECK(tg::argmax(b, 0).to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1});
+  CHECK(tg::argmax(b, 1).dtype() == Dtype::Int64);
+  CHECK(tg::sum(tg::arange(4, {.dtype = Dtype::Int64})).item<int64_t>() == 6);
+}
+
+TEST_CASE("max and min share the gradient evenly among ties", "[ops]") {
+  Tensor x = tg::tensor({3, 1, 3, 2}, {4}, {.requires_grad = true});
+  tg::max(x).backward();
+  CHECK(x.grad().to_vector<float>() == V{0.5, 0, 0.5, 0});
+}
+
+TEST_CASE("Float32 sums keep their precision over many elements", "[ops]") {
+  // 10⁷ × 0.1 in naive float accumulation drifts by ~1%; a double accumulator does not.
+  CHECK(tg::sum(tg::full({10000000}, 0.1)).item<float>() == Approx(1e6).epsilon(1e-6));
+}
+
+TEST_CASE("matmul follows torch.matmul for 1-d and 2-d operands", "[ops]") {
+  Tensor a = tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor b = tg::tensor({1, 0, 0, 1, 1, 1}, {3, 2});
+  Tensor v = tg::tensor({1, 1, 1}, {3});
+  CHECK(tg::matmul(a, b).to_vector<float>() == V{4, 5, 10, 11});
+  CHECK(tg::matmul(a, v).shape() == tg::Shape{2});
+  CHECK(tg::matmul(a, v).to_vector<float>() == V{6, 15});
+  CHECK(tg::matmul(v, b).to_vector<float>() == V{2, 2});
+  CHECK(tg::matmul(v, v).dim() == 0);
+  CHECK(tg::matmul(v, v).item<float>() == 3);
+  CHECK(tg::matmul(tg::ones({2, 0}), tg::ones({0, 3})).to_vector<float>() == V(6, 0.0f));
+  CHECK(tg::matmul(a.to(Dtype::Float64), b.to(Dtype::Float64)).to_vector<double>() ==
+        std::vector<double>{4, 5, 10, 11});
+}
+
+TEST_CASE("matmul misuse names the shapes", "[ops]") {
+  CHECK_THROWS_MATCHES(
+      tg::matmul(tg::ones({2, 3}), tg::ones({4, 5})), tg::Error,
+      Catch::Matchers::Message("matmul: inner dimensions differ: [2, 3] @ [4, 5]"));
+  CHECK_TG_ERROR(tg::matmul(tg::ones({3}), tg::ones({4})), "inner dimensions differ: [3] @ [4]");
+  CHECK_TG_ERROR(tg::matmul(tg::ones({2, 2, 2}), tg::ones({2, 2})),
+                 "only 1-d and 2-d operands are supported, got [2, 2, 2] @ [2, 2]");
+  CHECK_TG_ERROR(tg::matmul(tg::ones({2, 2}), tg::ones({2, 2}, {.dtype = Dtype::Float64})),
+                 "matmul: dtypes differ: Float32 [2, 2] and Float64 [2, 2]");
+}
+
+TEST_CASE("softmax and log_softmax are stable for logits of magnitude 1e4", "[ops]") {
+  Tensor logits = tg::tensor({1e4, -1e4, 0, 1e4 - 1, -1e4, 1e4}, {2, 3});
+  const V p = tg::softmax(logits, 1).to_vector<float>();
+  const V lp = tg::log_softmax(logits, 1).to_vector<float>();
+  for (float e : lp) CHECK(std::isfinite(e));
+  CHECK(p[0] == 1.0f);
+  CHECK(lp[1] == -2e4f);
+  // Row 2: log_softmax of (1e4−1, −1e4, 1e4) = x − 1e4 − log(1 + e⁻¹)
+  CHECK(lp[3] == Approx(-1 - std::log1p(std::exp(-1.0))));
+  CHECK(lp[5] == Approx(-std::log1p(std::exp(-1.0))));
+  // Rows sum to one, along any dim.
+  CHECK(tg::sum(tg::softmax(logits, 0), 0).to_vector<float>() == V{1, 1, 1});
+  Tensor x = tg::tensor({1e4, 1e4 - 2}, {2}, {.requires_grad = true});
+  tg::sum(tg::log_softmax(x, 0) * tg::tensor({1, 0}, {2})).backward();
+  for (float g : x.grad().to_vector<float>()) CHECK(std::isfinite(g));
+}
+
+TEST_CASE("broadcast_to and sum_to are inverse in shape", "[ops]") {
+  Tensor x = tg::tensor({1, 2}, {2, 1});
+  Tensor big = tg::broadcast_to(x, {3, 2, 4});
+  CHECK(big.shape() == tg::Shape{3, 2, 4});
+  CHECK(tg::sum_to(big, {2, 1}).to_vector<float>() == V{12, 24});
+  CHECK(tg::sum_to(big, {4}).to_vector<float>() == V{9, 9, 9, 9});
+  CHECK_TG_ERROR(tg::broadcast_to(x, {3, 3}),
+                 "broadcast_to: shape [2, 1] cannot be broadcast to [3, 3]");
+  CHECK_TG_ERROR(tg::sum_to(big, {5}), "sum_to: shape [5] cannot be broadcast to [3, 2, 4]");
+}
+
+TEST_CASE("op misuse is a tg::Error naming the op and shapes", "[ops]") {
+  CHECK_TG_ERROR(tg::ones({2, 3}) + tg::ones({3, 2}),
+                 "add: shapes cannot be broadcast together: [2, 3] and [3, 2]");
+  CHECK_TG_ERROR(tg::ones({2}) * tg::ones({2}, {.dtype = Dtype::Float64}),
+                 "mul: dtypes differ: Float32 [2] and Float64 [2]");
+  CHECK_TG_ERROR(tg::sum(tg::ones({2, 3}), 2),
+                 "sum: dimension 2 out of range for a 2-d tensor (expected -2 to 1)");
+  CHECK_TG_ERROR(tg::softmax(tg::ones({2, 3}), -3), "softmax: dimension -3 out of range");
+  CHECK_TG_ERROR(tg::argmax(tg::ones({2, 0}), 1), "argmax: dimension 1 of shape [2, 0] is empty");
+  CHECK_TG_ERROR(tg::max(tg::ones({0})), "max: expected a non-empty tensor, got shape [0]");
+  CHECK_TG_ERROR(tg::ones({2}) + Tensor(), "operation on an undefined tensor");
+}
