@@ -1,7 +1,8 @@
 #pragma once
 
 // Reads the text fixtures written by tests/fixtures/*.py: "case NAME", then lines
-// "tensor LABEL RANK DIMS... VALUES...", then "end". Every tensor is read as Float64.
+// "option NAME VALUE" and "tensor LABEL RANK DIMS... VALUES..." lines, then "end". Every tensor is
+// read as Float64.
 
 #include <fstream>
 #include <map>
@@ -15,6 +16,16 @@ namespace tg::testing {
 struct FixtureCase {
   std::string name;
   std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::string> options;  // from "option NAME VALUE" lines
+  double option(const std::string& key, double fallback) const {
+    auto it = options.find(key);
+    if (it == options.end()) return fallback;
+    std::istringstream text(it->second);
+    text.imbue(std::locale::classic());
+    double value = 0;
+    text >> value;
+    return value;
+  }
   const Tensor& at(const std::string& label) const {
     auto it = tensors.find(label);
     if (it == tensors.end()) fail("fixture: case '{}' has no tensor '{}'", name, label);
@@ -48,6 +59,10 @@ inline std::vector<FixtureCase> read_fixture(const std::string& file_name) {
     if (keyword == "case") {
       cases.emplace_back();
       line >> cases.back().name;
+    } else if (keyword == "option") {
+      std::string key, value;
+      line >> key >> value;
+      cases.back().options[key] = value;
     } else if (keyword == "tensor") {
       std::string label;
       line >> label;

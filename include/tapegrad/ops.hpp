@@ -23,6 +23,10 @@ Tensor operator-(const Tensor& x);
 /// Matrix product with torch.matmul's rules for 1-D and 2-D operands.
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+/// x Wᵀ + b (PyTorch's F.linear) as one fused GEMM; x is [N, in] or [in], weight [out, in],
+/// bias [out] or undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+
 // Elementwise functions.
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);

@@ -1,40 +1,14 @@
 // matmul: 2-D @ 2-D through OpenBLAS; 1-D operands are reshaped to rows/columns as in
 // torch.matmul. The backward uses BLAS transpose flags instead of materialized transposes.
 
-#include <cblas.h>
-
-#include <cstring>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "ops/gemm.hpp"
 #include "ops/kernels.hpp"
 
 namespace tg {
 namespace {
-
-// op(a) @ op(b) where op transposes when asked; a and b are contiguous 2-D of one float dtype.
-Tensor gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b) {
-  const int64_t m = transpose_a ? a.size(1) : a.size(0);
-  const int64_t k = transpose_a ? a.size(0) : a.size(1);
-  const int64_t n = transpose_b ? b.size(0) : b.size(1);
-  Tensor c = make_tensor({m, n}, a.dtype());
-  if (m == 0 || n == 0 || k == 0) {  // BLAS rejects zero leading dimensions; the product is 0
-    std::memset(c.raw_data(), 0, static_cast<size_t>(c.numel()) * dtype_size(c.dtype()));
-    return c;
-  }
-  const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
-  const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
-  const auto lda = static_cast<blasint>(a.size(1));
-  const auto ldb = static_cast<blasint>(b.size(1));
-  if (a.dtype() == Dtype::Float32) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
-                0.0f, c.data<float>(), n);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a.data<double>(), lda, b.data<double>(), ldb,
-                0.0, c.data<double>(), n);
-  }
-  return c;
-}
 
 // The recorded 2-D @ 2-D product: dA = dC·Bᵀ, dB = Aᵀ·dC.
 Tensor mm(const Tensor& a, const Tensor& b) {

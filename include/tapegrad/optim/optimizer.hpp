@@ -1,0 +1,163 @@
+#pragma once
+
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/error.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tg::optim {
+
+/// An optimizer's complete state as named tensors, ready for a checkpoint:
+/// "group.G.OPTION" (0-d Float64), "group.G.params" (Int64 indices),
+/// "state.P.BUFFER" (the buffer) and "state.P.step" (0-d Int64).
+using StateDict = std::map<std::string, Tensor>;
+
+/// The interface every algorithm implements; pluggable: one subclass per algorithm.
+class Optimizer {
+ public:
+  virtual ~Optimizer();
+  /// Applies one update to every parameter that has a gradient.
+  virtual void step() = 0;
+  /// Drops the gradient of every parameter (set_to_none, as PyTorch's default).
+  void zero_grad();
+  /// Learning rate of the first parameter group.
+  double lr() const;
+  /// Sets the learning rate of every parameter group.
+  void set_lr(double lr);
+
+  /// Number of parameter groups.
+  virtual size_t param_group_count() const = 0;
+  /// Learning rate of one group.
+  virtual double group_lr(size_t group) const = 0;
+  /// Sets the learning rate of one group.
+  virtual void set_group_lr(size_t group, double lr) = 0;
+  /// Every parameter of every group, in order.
+  virtual std::vector<Tensor> parameters() const = 0;
+  /// Exports options, per-parameter buffers and step counts.
+  virtual StateDict state_dict() const = 0;
+  /// Restores a state_dict() of an optimizer with the same parameters; checks everything first.
+  virtual void load_state_dict(const StateDict& state) = 0;
+};
+
+/// What every per-parameter state has: whether it was allocated, and how many updates it saw.
+struct ParamState {
+  bool ready = false;
+  int64_t step = 0;
+};
+
+namespace detail {
+/// Throws unless every tensor can be optimized: defined, floating, leaf, not already listed.
+void check_parameters(const char* optimizer, const std::vector<Tensor>& params,
+                      const std::vector<Tensor>& already_present);
+/// Throws "OPTIMIZER: invalid OPTION: VALUE (expected EXPECTATION)" unless `valid`.
+void check_option(bool valid, const char* optimizer, const char* option, double value,
+                  const char* expectation);
+/// Reads a 0-d tensor of a state dict as double; throws naming the key when absent or malformed.
+double read_scalar(const StateDict& state, const std::string& key);
+}  // namespace detail
+
+/// The shared machinery: parameter groups with their Options, per-parameter State allocated on
+/// the first step that has a gradient, state export/import. A subclass supplies step().
+/// Options must provide `lr`, `validate()` and `for_each_field(f)`; State must provide `step`,
+/// `init(param, options)` and `for_each_buffer(f)`.
+template <class Options, class State>
+class OptimizerBase : public Optimizer {
+ public:
+  /// Adds parameters with their own options (e.g. a different lr for the last layer).
+  void add_param_group(std::vector<Tensor> params, Options options) {
+    options.validate();
+    detail::check_parameters(Options::kName, params, parameters());
+    groups_.push_back({options, std::move(params), {}});
+    groups_.back().states.resize(groups_.back().params.size());
+  }
+
+  /// The options of one group.
+  const Options& options(size_t group = 0) const { return groups_.at(group).options; }
+  /// The per-parameter state of parameter `index` (in parameters() order); null before its
+  /// first update.
+  const State* state(size_t index) const {
+    for (const auto& group : groups_) {
+      if (index < group.states.size())
+        return group.states[index].ready ? &group.states[index] : nullptr;
+      index -= group.states.size();
+    }
+    return nullptr;
+  }
+
+  /// The group that parameter `index` (in parameters() order) belongs to.
+  size_t group_of(size_t index) const {
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if (index < groups_[g].params.size()) return g;
+      index -= groups_[g].params.size();
+    }
+    fail("{}: parameter index out of range", Options::kName);
+  }
+
+  size_t param_group_count() const override { return groups_.size(); }
+  double group_lr(size_t group) const override { return groups_.at(group).options.lr; }
+  void set_group_lr(size_t group, double lr) override {
+    Options changed = groups_.at(group).options;
+    changed.lr = lr;
+    changed.validate();
+    groups_[group].options = changed;
+  }
+  std::vector<Tensor> parameters() const override {
+    std::vector<Tensor> all;
+    for (const auto& group : groups_)
+      all.insert(all.end(), group.params.begin(), group.params.end());
+    return all;
+  }
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
+
+ protected:
+  OptimizerBase(std::vector<Tensor> params, Options options) {
+    add_param_group(std::move(params), options);
+  }
+
+  /// Calls update.template operator()<T>(options, state, param, grad, n) for every parameter
+  /// with a gradient, with recording off and raw T* pointers (T = float or double).
+  template <class F>
+  void for_each_parameter(F&& update) {
+    NoGradGuard no_grad;
+    for (auto& group : groups_) {
+      for (size_t i = 0; i < group.params.size(); ++i) {
+        Tensor& param = group.params[i];
+        Tensor grad = param.grad();
+        if (!grad.defined()) continue;  // skipped entirely, as in PyTorch
+        if (grad.shape() != param.shape() || grad.dtype() != param.dtype()) {
+          fail("{}.step: gradient {} {} does not match parameter {} {}", Options::kName,
+               grad.dtype(), shape_str(grad.shape()), param.dtype(), shape_str(param.shape()));
+        }
+        State& state = group.states[i];
+        if (!state.ready) {
+          state.init(param, group.options);
+          state.ready = true;
+        }
+        if (param.dtype() == Dtype::Float32) {
+          update.template operator()<float>(group.options, state, param.data<float>(),
+                                            grad.data<float>(), param.numel());
+        } else {
+          update.template operator()<double>(group.options, state, param.data<double>(),
+                                             grad.data<double>(), param.numel());
+        }
+      }
+    }
+  }
+
+ private:
+  struct Group {
+    Options options;
+    std::vector<Tensor> params;
+    std::vector<State> states;
+  };
+  std::vector<Group> groups_;
+};
+
+}  // namespace tg::optim
+
+#include <tapegrad/optim/state_dict.ipp>

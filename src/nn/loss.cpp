@@ -1,0 +1,147 @@
+// Losses: mse_loss by composition, cross_entropy as one fused op (log-softmax + NLL).
+
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/nn/loss.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "ops/kernels.hpp"
+
+#include <cmath>
+
+namespace tg::nn {
+namespace {
+
+Tensor reduce(const Tensor& losses, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Mean:
+      return mean(losses);
+    case Reduction::Sum:
+      return sum(losses);
+    case Reduction::None:
+      break;
+  }
+  return losses;
+}
+
+void check_cross_entropy_arguments(const Tensor& logits, const Tensor& target,
+                                   const CrossEntropyOptions& options) {
+  require_floating(logits, "cross_entropy");
+  if (logits.dim() != 2) {
+    fail("cross_entropy: expected logits [N, C], got {}", shape_str(logits.shape()));
+  }
+  if (target.dtype() != Dtype::Int64) {
+    fail("cross_entropy: target must hold Int64 class indices, got {} {}", target.dtype(),
+         shape_str(target.shape()));
+  }
+  if (target.shape() != Shape{logits.size(0)}) {
+    fail("cross_entropy: target {} does not match logits {} (expected [{}])",
+         shape_str(target.shape()), shape_str(logits.shape()), logits.size(0));
+  }
+  if (!(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0)) {
+    fail("cross_entropy: label_smoothing must be in [0, 1], got {}", options.label_smoothing);
+  }
+  const int64_t* classes = target.data<int64_t>();
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    if (classes[i] < 0 || classes[i] >= logits.size(1)) {
+      fail("cross_entropy: class index {} at position {} is out of range [0, {})", classes[i], i,
+           logits.size(1));
+    }
+  }
+}
+
+// Per-row log Σ exp(z), computed as max + log Σ exp(z − max).
+template <class T>
+Tensor row_logsumexp(const Tensor& logits) {
+  const int64_t rows = logits.size(0), classes = logits.size(1);
+  Tensor lse = make_tensor({rows}, logits.dtype());
+  const T* z = logits.data<T>();
+  T* out = lse.data<T>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = z + r * classes;
+    T peak = classes > 0 ? *std::max_element(row, row + classes) : T(0);
+    if (std::isinf(peak)) peak = 0;
+    double total = 0;
+    for (int64_t c = 0; c < classes; ++c) total += std::exp(row[c] - peak);
+    out[r] = peak + static_cast<T>(std::log(total));
+  }
+  return lse;
+}
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (input.shape() != target.shape()) {
+    // PyTorch only warns here; broadcasting [N] against [N, 1] silently gives an [N, N] loss.
+    fail("mse_loss: input {} and target {} must have the same shape", shape_str(input.shape()),
+         shape_str(target.shape()));
+  }
+  return reduce(square(input - target), reduction);
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
+  check_cross_entropy_arguments(logits, target, options);
+  const int64_t rows = logits.size(0), classes = logits.size(1);
+  const double smoothing = options.label_smoothing;
+  // loss_i = (1 − ε)·(−log p[i, yᵢ]) + ε·(−Σ_c log p[i, c]) / C   (PyTorch's label smoothing)
+  Tensor lse =
+      visit_floating(logits, "cross_entropy", [&]<class T>() { return row_logsumexp<T>(logits); });
+  Tensor losses = visit_floating(logits, "cross_entropy", [&]<class T>() {
+    Tensor out = make_tensor({rows}, logits.dtype());
+    const T* z = logits.data<T>();
+    const T* norm = lse.data<T>();
+    const int64_t* y = target.data<int64_t>();
+    T* loss = out.data<T>();
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = z + r * classes;
+      const T nll = norm[r] - row[y[r]];
+      T smooth = 0;
+      if (smoothing > 0) {
+        for (int64_t c = 0; c < classes; ++c) smooth += norm[r] - row[c];
+      }
+      loss[r] = static_cast<T>((1 - smoothing) * nll + smooth * (smoothing / classes));
+    }
+    return out;
+  });
+  // d loss_i / d z[i, c] = softmax(z)[i, c] − q[i, c], with q = (1 − ε)·onehot(yᵢ) + ε/C
+  Tensor per_row =
+      record("cross_entropy", losses, {logits},
+             [logits = logits.detach(), lse, target, smoothing](const Tensor& gy) -> Grads {
+               return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
+                 const int64_t n = logits.size(0), c = logits.size(1);
+                 Tensor gx = make_tensor(logits.shape(), logits.dtype());
+                 const T* z = logits.data<T>();
+                 const T* norm = lse.data<T>();
+                 const T* g = gy.data<T>();
+                 const int64_t* y = target.data<int64_t>();
+                 T* out = gx.data<T>();
+                 const T uniform = static_cast<T>(smoothing / c);
+                 const T on_target = static_cast<T>(1 - smoothing);
+                 for (int64_t r = 0; r < n; ++r) {
+                   for (int64_t k = 0; k < c; ++k) {
+                     const T q = uniform + (k == y[r] ? on_target : T(0));
+                     out[r * c + k] = g[r] * (std::exp(z[r * c + k] - norm[r]) - q);
+                   }
+                 }
+                 return gx;
+               })};
+             });
+  return reduce(per_row, options.reduction);
+}
+
+Tensor MSELoss::forward(const Tensor& input, const Tensor& target) const {
+  return mse_loss(input, target, reduction_);
+}
+
+Tensor MSELoss::operator()(const Tensor& input, const Tensor& target) const {
+  return forward(input, target);
+}
+
+Tensor CrossEntropyLoss::forward(const Tensor& logits, const Tensor& target) const {
+  return cross_entropy(logits, target, options_);
+}
+
+Tensor CrossEntropyLoss::operator()(const Tensor& logits, const Tensor& target) const {
+  return forward(logits, target);
+}
+
+}  // namespace tg::nn

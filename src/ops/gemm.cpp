@@ -1,0 +1,41 @@
+#include "ops/gemm.hpp"
+
+#include "ops/kernels.hpp"
+
+#include <cblas.h>
+
+#include <cstring>
+
+namespace tg {
+
+void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
+               double beta) {
+  const int64_t m = transpose_a ? a.size(1) : a.size(0);
+  const int64_t k = transpose_a ? a.size(0) : a.size(1);
+  const int64_t n = transpose_b ? b.size(0) : b.size(1);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS rejects zero leading dimensions; the product is 0
+    if (beta == 0) std::memset(c.raw_data(), 0, static_cast<size_t>(m * n) * dtype_size(c.dtype()));
+    return;
+  }
+  const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
+  const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
+  const auto lda = static_cast<blasint>(a.size(1));
+  const auto ldb = static_cast<blasint>(b.size(1));
+  if (a.dtype() == Dtype::Float32) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
+                static_cast<float>(beta), c.data<float>(), n);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a.data<double>(), lda, b.data<double>(), ldb,
+                beta, c.data<double>(), n);
+  }
+}
+
+Tensor gemm(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b) {
+  Tensor c = make_tensor({transpose_a ? a.size(1) : a.size(0), transpose_b ? b.size(0) : b.size(1)},
+                         a.dtype());
+  gemm_into(a, transpose_a, b, transpose_b, c, 0.0);
+  return c;
+}
+
+}  // namespace tg

@@ -1,0 +1,60 @@
+// linear(x, W, b) = x Wᵀ + b as one GEMM with the bias folded in (C starts as b, β = 1).
+
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "ops/gemm.hpp"
+#include "ops/kernels.hpp"
+
+namespace tg {
+namespace {
+
+void check_linear_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  require_floating(weight, "linear");
+  require_same_dtype(x, weight, "linear");
+  if (weight.dim() != 2 || x.dim() < 1 || x.dim() > 2 || x.size(-1) != weight.size(1)) {
+    fail("linear: input {} does not match weight {} (expected input [N, {}] or [{}])",
+         shape_str(x.shape()), shape_str(weight.shape()), weight.size(1), weight.size(1));
+  }
+  if (bias.defined()) {
+    require_same_dtype(bias, weight, "linear");
+    if (bias.shape() != Shape{weight.size(0)}) {
+      fail("linear: bias {} does not match weight {} (expected [{}])", shape_str(bias.shape()),
+           shape_str(weight.shape()), weight.size(0));
+    }
+  }
+}
+
+// y[N, out] = x[N, in] Wᵀ + b for 2-d x.
+Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const int64_t rows = x.size(0);
+  const int64_t out_features = weight.size(0);
+  Tensor y = make_tensor({rows, out_features}, x.dtype());
+  if (bias.defined()) {
+    visit_floating(y, "linear", [&]<class T>() {
+      const T* b = bias.data<T>();
+      T* out = y.data<T>();
+      for (int64_t r = 0; r < rows; ++r) std::copy(b, b + out_features, out + r * out_features);
+    });
+  }
+  gemm_into(x, false, weight, true, y, bias.defined() ? 1.0 : 0.0);
+  // dx = dy W, dW = dyᵀ x, db = Σ_rows dy
+  return record("linear", y, {x, weight, bias},
+                [x = x.detach(), weight = weight.detach(), need_x = x.requires_grad(),
+                 need_w = weight.requires_grad(),
+                 need_b = bias.defined() && bias.requires_grad()](const Tensor& gy) -> Grads {
+                  return {need_x ? gemm(gy, false, weight, false) : Tensor(),
+                          need_w ? gemm(gy, true, x, false) : Tensor(),
+                          need_b ? sum(gy, 0) : Tensor()};
+                });
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_linear_arguments(x, weight, bias);
+  if (x.dim() == 2) return linear_2d(x, weight, bias);
+  return linear_2d(x.reshape({1, x.size(0)}), weight, bias).reshape({weight.size(0)});
+}
+
+}  // namespace tg

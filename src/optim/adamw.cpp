@@ -1,0 +1,19 @@
+#include <tapegrad/optim/adam.hpp>
+
+#include "optim/adam_update.hpp"
+
+namespace tg::optim {
+
+void AdamWOptions::validate() const { validate_adam_options(*this); }
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
+    : OptimizerBase(std::move(params), options) {}
+
+// Weight decay is decoupled: p ← p·(1 − lr·λ) before the Adam step (see adam_update.hpp).
+void AdamW::step() {
+  for_each_parameter([]<class T>(const AdamWOptions& o, AdamState& s, T* p, const T* g, int64_t n) {
+    adam_update<T>(o, s, p, g, n, true);
+  });
+}
+
+}  // namespace tg::optim

@@ -1,0 +1,64 @@
+#include <tapegrad/optim/optimizer.hpp>
+
+#include <algorithm>
+
+namespace tg::optim {
+
+Optimizer::~Optimizer() = default;
+
+void Optimizer::zero_grad() {
+  for (Tensor& param : parameters()) param.zero_grad();
+}
+
+double Optimizer::lr() const { return group_lr(0); }
+
+void Optimizer::set_lr(double lr) {
+  for (size_t group = 0; group < param_group_count(); ++group) set_group_lr(group, lr);
+}
+
+namespace detail {
+
+void check_parameters(const char* optimizer, const std::vector<Tensor>& params,
+                      const std::vector<Tensor>& already_present) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    if (!p.defined()) fail("{}: parameter {} is undefined", optimizer, i);
+    if (!is_floating(p.dtype())) {
+      fail("{}: parameter {} is {} {}; only Float32 and Float64 tensors can be optimized",
+           optimizer, i, p.dtype(), shape_str(p.shape()));
+    }
+    if (!p.is_leaf()) {
+      fail(
+          "{}: parameter {} {} is not a leaf (it was made by '{}'); optimize the leaf it came "
+          "from, or detach() it",
+          optimizer, i, shape_str(p.shape()), p.grad_fn()->name());
+    }
+    const auto same = [&](const Tensor& q) { return q.shared_impl() == p.shared_impl(); };
+    if (std::any_of(already_present.begin(), already_present.end(), same) ||
+        std::any_of(params.begin(), params.begin() + i, same)) {
+      fail("{}: parameter {} {} appears more than once", optimizer, i, shape_str(p.shape()));
+    }
+  }
+}
+
+void check_option(bool valid, const char* optimizer, const char* option, double value,
+                  const char* expectation) {
+  if (valid) return;
+  if (value != value) {
+    fail("{}: {} is required (got no value or NaN; expected {})", optimizer, option, expectation);
+  }
+  fail("{}: invalid {}: {} (expected {})", optimizer, option, value, expectation);
+}
+
+double read_scalar(const StateDict& state, const std::string& key) {
+  const auto it = state.find(key);
+  if (it == state.end()) fail("load_state_dict: missing '{}'", key);
+  if (it->second.numel() != 1) {
+    fail("load_state_dict: '{}' should hold one value, got shape {}", key,
+         shape_str(it->second.shape()));
+  }
+  return it->second.item<double>();
+}
+
+}  // namespace detail
+}  // namespace tg::optim
