@@ -6,6 +6,7 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/format.hpp>
 #include <tapegrad/nn/activation.hpp>
+#include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/linear.hpp>
 #include <tapegrad/nn/loss.hpp>
@@ -17,6 +18,7 @@
 #include <tapegrad/optim/momentum.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 #include <tapegrad/optim/rmsprop.hpp>
+#include <tapegrad/optim/scheduler.hpp>
 #include <tapegrad/optim/sgd.hpp>
 #include <tapegrad/random.hpp>
 #include <tapegrad/shape.hpp>

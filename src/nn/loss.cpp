@@ -49,22 +49,24 @@ void check_cross_entropy_arguments(const Tensor& logits, const Tensor& target,
   }
 }
 
-// Per-row log Σ exp(z), computed as max + log Σ exp(z − max).
+// Per-row max and log Σ exp(z − max), kept apart: log-probabilities are (z − max) − log Σ,
+// which stays exact in Float32 even for logits of 1e4 (folding them into one number would not).
 template <class T>
-Tensor row_logsumexp(const Tensor& logits) {
+std::pair<Tensor, Tensor> row_max_and_log_sum(const Tensor& logits) {
   const int64_t rows = logits.size(0), classes = logits.size(1);
-  Tensor lse = make_tensor({rows}, logits.dtype());
+  Tensor row_max = make_tensor({rows}, logits.dtype());
+  Tensor log_sum = make_tensor({rows}, logits.dtype());
   const T* z = logits.data<T>();
-  T* out = lse.data<T>();
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = z + r * classes;
     T peak = classes > 0 ? *std::max_element(row, row + classes) : T(0);
     if (std::isinf(peak)) peak = 0;
     double total = 0;
     for (int64_t c = 0; c < classes; ++c) total += std::exp(row[c] - peak);
-    out[r] = peak + static_cast<T>(std::log(total));
+    row_max.data<T>()[r] = peak;
+    log_sum.data<T>()[r] = static_cast<T>(std::log(total));
   }
-  return lse;
+  return {row_max, log_sum};
 }
 
 }  // namespace
@@ -83,48 +85,50 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
   const int64_t rows = logits.size(0), classes = logits.size(1);
   const double smoothing = options.label_smoothing;
   // loss_i = (1 − ε)·(−log p[i, yᵢ]) + ε·(−Σ_c log p[i, c]) / C   (PyTorch's label smoothing)
-  Tensor lse =
-      visit_floating(logits, "cross_entropy", [&]<class T>() { return row_logsumexp<T>(logits); });
+  const auto [row_max, log_sum] = visit_floating(
+      logits, "cross_entropy", [&]<class T>() { return row_max_and_log_sum<T>(logits); });
   Tensor losses = visit_floating(logits, "cross_entropy", [&]<class T>() {
     Tensor out = make_tensor({rows}, logits.dtype());
     const T* z = logits.data<T>();
-    const T* norm = lse.data<T>();
+    const T* peak = row_max.data<T>();
+    const T* norm = log_sum.data<T>();
     const int64_t* y = target.data<int64_t>();
     T* loss = out.data<T>();
     for (int64_t r = 0; r < rows; ++r) {
       const T* row = z + r * classes;
-      const T nll = norm[r] - row[y[r]];
+      const T nll = norm[r] - (row[y[r]] - peak[r]);  // −log p[r, y]
       T smooth = 0;
       if (smoothing > 0) {
-        for (int64_t c = 0; c < classes; ++c) smooth += norm[r] - row[c];
+        for (int64_t c = 0; c < classes; ++c) smooth += norm[r] - (row[c] - peak[r]);
       }
       loss[r] = static_cast<T>((1 - smoothing) * nll + smooth * (smoothing / classes));
     }
     return out;
   });
   // d loss_i / d z[i, c] = softmax(z)[i, c] − q[i, c], with q = (1 − ε)·onehot(yᵢ) + ε/C
-  Tensor per_row =
-      record("cross_entropy", losses, {logits},
-             [logits = logits.detach(), lse, target, smoothing](const Tensor& gy) -> Grads {
-               return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
-                 const int64_t n = logits.size(0), c = logits.size(1);
-                 Tensor gx = make_tensor(logits.shape(), logits.dtype());
-                 const T* z = logits.data<T>();
-                 const T* norm = lse.data<T>();
-                 const T* g = gy.data<T>();
-                 const int64_t* y = target.data<int64_t>();
-                 T* out = gx.data<T>();
-                 const T uniform = static_cast<T>(smoothing / c);
-                 const T on_target = static_cast<T>(1 - smoothing);
-                 for (int64_t r = 0; r < n; ++r) {
-                   for (int64_t k = 0; k < c; ++k) {
-                     const T q = uniform + (k == y[r] ? on_target : T(0));
-                     out[r * c + k] = g[r] * (std::exp(z[r * c + k] - norm[r]) - q);
-                   }
-                 }
-                 return gx;
-               })};
-             });
+  Tensor per_row = record(
+      "cross_entropy", losses, {logits},
+      [logits = logits.detach(), row_max, log_sum, target, smoothing](const Tensor& gy) -> Grads {
+        return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
+          const int64_t n = logits.size(0), c = logits.size(1);
+          Tensor gx = make_tensor(logits.shape(), logits.dtype());
+          const T* z = logits.data<T>();
+          const T* peak = row_max.data<T>();
+          const T* norm = log_sum.data<T>();
+          const T* g = gy.data<T>();
+          const int64_t* y = target.data<int64_t>();
+          T* out = gx.data<T>();
+          const T uniform = static_cast<T>(smoothing / c);
+          const T on_target = static_cast<T>(1 - smoothing);
+          for (int64_t r = 0; r < n; ++r) {
+            for (int64_t k = 0; k < c; ++k) {
+              const T q = uniform + (k == y[r] ? on_target : T(0));
+              out[r * c + k] = g[r] * (std::exp((z[r * c + k] - peak[r]) - norm[r]) - q);
+            }
+          }
+          return gx;
+        })};
+      });
   return reduce(per_row, options.reduction);
 }
 

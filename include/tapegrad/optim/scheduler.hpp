@@ -1,0 +1,104 @@
+#pragma once
+
+#include <tapegrad/optim/optimizer.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace tg::optim {
+
+/// Base of the epoch-based schedulers: step() once per epoch, after the optimizer's steps.
+/// Each scheduler updates the optimizer's group learning rates with PyTorch 1.13's recursive
+/// ("chainable") formulas, so the numbers match torch.optim.lr_scheduler exactly. The
+/// optimizer must outlive the scheduler.
+class LRScheduler {
+ public:
+  explicit LRScheduler(Optimizer& optimizer);
+  virtual ~LRScheduler();
+  /// Advances one epoch and sets the new learning rates.
+  void step();
+  /// The learning rates set by the last step (or the initial ones).
+  std::vector<double> get_last_lr() const;
+  /// Epochs stepped so far.
+  int64_t last_epoch() const { return last_epoch_; }
+  /// last_epoch and base learning rates, for checkpoints.
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
+
+ protected:
+  /// The learning rates for epoch last_epoch_, computed from the current ones.
+  virtual std::vector<double> get_lr() const = 0;
+  std::vector<double> current_lrs() const;
+
+  Optimizer& optimizer_;
+  std::vector<double> base_lrs_;
+  int64_t last_epoch_ = 0;
+};
+
+/// Multiplies the learning rate by gamma every step_size epochs.
+class StepLR : public LRScheduler {
+ public:
+  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
+
+ private:
+  std::vector<double> get_lr() const override;
+  int64_t step_size_;
+  double gamma_;
+};
+
+/// Multiplies the learning rate by gamma every epoch.
+class ExponentialLR : public LRScheduler {
+ public:
+  ExponentialLR(Optimizer& optimizer, double gamma);
+
+ private:
+  std::vector<double> get_lr() const override;
+  double gamma_;
+};
+
+/// Cosine annealing from the base rate to eta_min over T_max epochs (then back up, periodically).
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0);
+
+ private:
+  std::vector<double> get_lr() const override;
+  int64_t T_max_;
+  double eta_min_;
+};
+
+/// Options of ReduceLROnPlateau; defaults are PyTorch's.
+struct ReduceLROnPlateauOptions {
+  enum class Mode { Min, Max };
+  enum class ThresholdMode { Rel, Abs };
+  Mode mode = Mode::Min;
+  double factor = 0.1;
+  int64_t patience = 10;
+  double threshold = 1e-4;
+  ThresholdMode threshold_mode = ThresholdMode::Rel;
+  int64_t cooldown = 0;
+  double min_lr = 0;
+  double eps = 1e-8;
+};
+
+/// Cuts the learning rate by `factor` when a metric stops improving for `patience` epochs.
+class ReduceLROnPlateau {
+ public:
+  ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+  /// Records this epoch's metric (e.g. validation loss) and reduces the rates if it stalled.
+  void step(double metric);
+  std::vector<double> get_last_lr() const;
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
+
+ private:
+  bool is_better(double metric) const;
+  Optimizer& optimizer_;
+  ReduceLROnPlateauOptions options_;
+  double best_;
+  int64_t num_bad_epochs_ = 0;
+  int64_t cooldown_counter_ = 0;
+  int64_t last_epoch_ = 0;
+};
+
+}  // namespace tg::optim

@@ -1,0 +1,92 @@
+// Schedulers against torch.optim.lr_scheduler's 50-epoch sequences (make_optim_fixtures.py).
+
+#include "fixture.hpp"
+#include "helpers.hpp"
+
+#include <memory>
+
+using namespace tg::optim;
+
+namespace {
+
+std::vector<double> run_epoch_scheduler(const tg::testing::FixtureCase& c) {
+  tg::Tensor p = tg::zeros({1}, {.requires_grad = true});
+  SGD optimizer({p}, {.lr = 0.1});
+  std::unique_ptr<LRScheduler> scheduler;
+  if (c.name == "step_lr") {
+    scheduler = std::make_unique<StepLR>(optimizer, static_cast<int64_t>(c.option("step_size", 0)),
+                                         c.option("gamma", 0));
+  } else if (c.name == "exponential_lr") {
+    scheduler = std::make_unique<ExponentialLR>(optimizer, c.option("gamma", 0));
+  } else {
+    scheduler = std::make_unique<CosineAnnealingLR>(
+        optimizer, static_cast<int64_t>(c.option("T_max", 0)), c.option("eta_min", 0));
+  }
+  std::vector<double> lrs;
+  for (int epoch = 0; epoch < 50; ++epoch) {
+    scheduler->step();
+    lrs.push_back(optimizer.lr());
+  }
+  return lrs;
+}
+
+std::vector<double> run_plateau(const tg::testing::FixtureCase& c) {
+  using Options = ReduceLROnPlateauOptions;
+  tg::Tensor p = tg::zeros({1}, {.requires_grad = true});
+  SGD optimizer({p}, {.lr = 0.1});
+  Options options;
+  if (c.name == "plateau_min") options = {.factor = 0.5, .patience = 3};
+  if (c.name == "plateau_cooldown_abs") {
+    options = {.factor = 0.3,
+               .patience = 2,
+               .threshold = 0.01,
+               .threshold_mode = Options::ThresholdMode::Abs,
+               .cooldown = 4,
+               .min_lr = 0.002};
+  }
+  if (c.name == "plateau_max") options = {.mode = Options::Mode::Max, .factor = 0.5, .patience = 2};
+  ReduceLROnPlateau scheduler(optimizer, options);
+  std::vector<double> lrs;
+  for (double metric : c.at("metric").to_vector<double>()) {
+    scheduler.step(metric);
+    lrs.push_back(optimizer.lr());
+  }
+  return lrs;
+}
+
+}  // namespace
+
+TEST_CASE("schedulers give PyTorch's learning-rate sequences", "[optim][scheduler]") {
+  for (const auto& c : tg::testing::read_fixture("schedulers.txt")) {
+    DYNAMIC_SECTION(c.name) {
+      const std::vector<double> expected = c.at("lr").to_vector<double>();
+      const std::vector<double> actual =
+          c.name.rfind("plateau", 0) == 0 ? run_plateau(c) : run_epoch_scheduler(c);
+      REQUIRE(actual.size() == expected.size());
+      for (size_t e = 0; e < expected.size(); ++e) {
+        INFO("epoch " << e + 1);
+        CHECK(actual[e] == Approx(expected[e]).epsilon(1e-14).margin(1e-17));
+      }
+    }
+  }
+}
+
+TEST_CASE("schedulers reject invalid settings and restore their state", "[optim][scheduler]") {
+  tg::Tensor p = tg::zeros({1}, {.requires_grad = true});
+  SGD optimizer({p}, {.lr = 0.1});
+  CHECK_TG_ERROR(StepLR(optimizer, 0), "StepLR: invalid step_size: 0");
+  CHECK_TG_ERROR(CosineAnnealingLR(optimizer, -1), "CosineAnnealingLR: invalid T_max: -1");
+  CHECK_TG_ERROR(ReduceLROnPlateau(optimizer, {.factor = 1.5}), "invalid factor: 1.5");
+
+  CosineAnnealingLR first(optimizer, 10);
+  for (int i = 0; i < 4; ++i) first.step();
+  const StateDict saved = first.state_dict();
+  const double lr_after_4 = optimizer.lr();
+  first.step();
+  const double lr_after_5 = optimizer.lr();
+  optimizer.set_lr(lr_after_4);
+  CosineAnnealingLR resumed(optimizer, 10);
+  resumed.load_state_dict(saved);
+  resumed.step();
+  CHECK(optimizer.lr() == lr_after_5);
+}
