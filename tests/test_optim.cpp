@@ -366,3 +366,11 @@ TEST_CASE("every optimizer trains a 2-layer MLP on a synthetic problem", "[optim
     }
   }
 }
+
+TEST_CASE("Adam's betas accept braces and libtorch's std::make_tuple", "[optim]") {
+  const Tensor p = tg::zeros({1}, {.requires_grad = true});
+  Adam a({p}, {.lr = 0.01, .betas = {0.8, 0.95}});
+  AdamW b({p}, {.betas = std::make_tuple(0.85, 0.9)});
+  CHECK(std::get<0>(a.options().betas) == 0.8);
+  CHECK(std::get<1>(b.options().betas) == 0.9);
+}

@@ -51,11 +51,12 @@ std::unique_ptr<Optimizer> make_optimizer(const FixtureCase& c, std::vector<Tens
                                                             .centered = flag("centered")});
   }
   const auto adam_like = [&]<class Options>(Options d) {
-    return Options{.lr = opt("lr", d.lr),
-                   .betas = {opt("beta1", d.betas[0]), opt("beta2", d.betas[1])},
-                   .eps = opt("eps", d.eps),
-                   .weight_decay = opt("weight_decay", d.weight_decay),
-                   .amsgrad = flag("amsgrad")};
+    return Options{
+        .lr = opt("lr", d.lr),
+        .betas = {opt("beta1", std::get<0>(d.betas)), opt("beta2", std::get<1>(d.betas))},
+        .eps = opt("eps", d.eps),
+        .weight_decay = opt("weight_decay", d.weight_decay),
+        .amsgrad = flag("amsgrad")};
   };
   if (kind == "Adam") return std::make_unique<Adam>(params, adam_like(AdamOptions{}));
   if (kind == "AdamW") return std::make_unique<AdamW>(params, adam_like(AdamWOptions{}));

@@ -19,7 +19,7 @@ namespace tg::optim {
 template <class T, class Options>
 void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bool decoupled) {
   const int64_t t = ++s.step;
-  const double beta1 = o.betas[0], beta2 = o.betas[1];
+  const auto [beta1, beta2] = o.betas;
   const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
   const T bias_correction2_sqrt =
       static_cast<T>(std::sqrt(1 - std::pow(beta2, static_cast<double>(t))));
@@ -46,9 +46,10 @@ void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bo
 template <class Options>
 void validate_adam_options(const Options& o) {
   detail::check_option(o.lr >= 0, Options::kName, "lr", o.lr, "lr >= 0");
-  detail::check_option(o.betas[0] >= 0 && o.betas[0] < 1, Options::kName, "betas[0]", o.betas[0],
+  const auto [beta1, beta2] = o.betas;
+  detail::check_option(beta1 >= 0 && beta1 < 1, Options::kName, "betas[0]", beta1,
                        "0 <= betas[0] < 1");
-  detail::check_option(o.betas[1] >= 0 && o.betas[1] < 1, Options::kName, "betas[1]", o.betas[1],
+  detail::check_option(beta2 >= 0 && beta2 < 1, Options::kName, "betas[1]", beta2,
                        "0 <= betas[1] < 1");
   detail::check_option(o.eps >= 0, Options::kName, "eps", o.eps, "eps >= 0");
   detail::check_option(o.weight_decay >= 0, Options::kName, "weight_decay", o.weight_decay,

@@ -2,14 +2,14 @@
 
 #include <tapegrad/optim/optimizer.hpp>
 
-#include <array>
+#include <tuple>
 
 namespace tg::optim {
 
 /// Options of torch.optim.Adam, with its defaults.
 struct AdamOptions {
   double lr = 1e-3;
-  std::array<double, 2> betas = {0.9, 0.999};
+  std::tuple<double, double> betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0;
   bool amsgrad = false;
@@ -19,8 +19,8 @@ struct AdamOptions {
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
-    f("beta1", betas[0]);
-    f("beta2", betas[1]);
+    f("beta1", std::get<0>(betas));
+    f("beta2", std::get<1>(betas));
     f("eps", eps);
     f("weight_decay", weight_decay);
     f("amsgrad", amsgrad);
@@ -30,7 +30,7 @@ struct AdamOptions {
 /// Options of torch.optim.AdamW: Adam's, with decoupled weight decay defaulting to 1e-2.
 struct AdamWOptions {
   double lr = 1e-3;
-  std::array<double, 2> betas = {0.9, 0.999};
+  std::tuple<double, double> betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 1e-2;
   bool amsgrad = false;
@@ -40,8 +40,8 @@ struct AdamWOptions {
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
-    f("beta1", betas[0]);
-    f("beta2", betas[1]);
+    f("beta1", std::get<0>(betas));
+    f("beta2", std::get<1>(betas));
     f("eps", eps);
     f("weight_decay", weight_decay);
     f("amsgrad", amsgrad);
