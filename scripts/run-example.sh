@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the main example.
+# Builds and runs the main example: Fashion-MNIST classification (about 15 s on one core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh --target fit_line
-./build/examples/fit_line "$@"
+bash scripts/build.sh --target classify_fashion_mnist
+./build/examples/classify_fashion_mnist "$@"

@@ -2,6 +2,10 @@
 
 /// The umbrella header: everything a program needs.
 #include <tapegrad/autograd.hpp>
+#include <tapegrad/data/csv.hpp>
+#include <tapegrad/data/dataset.hpp>
+#include <tapegrad/data/loader.hpp>
+#include <tapegrad/data/mnist.hpp>
 #include <tapegrad/dtype.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/format.hpp>
@@ -23,3 +27,4 @@
 #include <tapegrad/random.hpp>
 #include <tapegrad/shape.hpp>
 #include <tapegrad/tensor.hpp>
+#include <tapegrad/threads.hpp>

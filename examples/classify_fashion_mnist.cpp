@@ -1,0 +1,127 @@
+// Classifies Fashion-MNIST with an MLP 784-256-128-10, RMSProp and cosine annealing.
+// Data: Debian's dataset-fashion-mnist package (or --data-dir with the four IDX files).
+
+#include <tapegrad/tapegrad.hpp>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/flags.hpp"
+
+namespace {
+
+const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+// Predicted class of every row, in batches of 1000, without recording.
+tg::Tensor predict(tg::nn::Module& model, const tg::Tensor& inputs) {
+  tg::NoGradGuard no_grad;
+  std::vector<int64_t> predictions;
+  for (int64_t first = 0; first < inputs.size(0); first += 1000) {
+    std::vector<int64_t> rows;
+    for (int64_t r = first; r < std::min<int64_t>(first + 1000, inputs.size(0)); ++r)
+      rows.push_back(r);
+    const tg::Tensor batch_predictions = tg::argmax(model(tg::data::gather_rows(inputs, rows)), 1);
+    for (int64_t p : batch_predictions.to_vector<int64_t>()) predictions.push_back(p);
+  }
+  return tg::from_vector<int64_t>(predictions, {inputs.size(0)});
+}
+
+// A damaged data file ends the program with the loader's one-line message.
+tg::data::TensorDataset load_or_exit(const std::string& dir, tg::data::Split split) {
+  try {
+    return tg::data::load_mnist(dir, split);
+  } catch (const tg::Error& e) {
+    examples::Flags::die(e.what());
+  }
+}
+
+double accuracy(const tg::Tensor& predictions, const tg::Tensor& labels) {
+  const std::vector<int64_t> p = predictions.to_vector<int64_t>(), y = labels.to_vector<int64_t>();
+  int64_t correct = 0;
+  for (size_t i = 0; i < p.size(); ++i) correct += p[i] == y[i];
+  return static_cast<double>(correct) / static_cast<double>(p.size());
+}
+
+void print_progress(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss,
+                    double samples_per_second) {
+  const int width = 30;
+  const auto filled = static_cast<int>(width * done / total);
+  fmt::print("\repoch {:2d}/{} [{:=<{}}{:<{}}] {:3d}/{} loss {:.4f} {:7.0f} samples/s", epoch,
+             epochs, "", filled, "", width - filled, done, total, loss, samples_per_second);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const examples::Flags flags(
+      argc, argv,
+      "classify_fashion_mnist: trains an MLP on Fashion-MNIST and reports test accuracy",
+      {{"data-dir", "/usr/share/datasets/fashion-mnist"},
+       {"epochs", "10"},
+       {"lr", "0.001"},
+       {"batch-size", "128"},
+       {"seed", "0"},
+       {"threads", "1"}});
+  const std::string data_dir = flags.text("data-dir");
+  const int64_t epochs = flags.integer("epochs", 1, 1000);
+  const double lr = flags.number("lr", 0, 10);
+  const int64_t batch_size = flags.integer("batch-size", 1, 60000);
+  const auto seed = static_cast<uint64_t>(flags.integer("seed", 0, INT64_MAX));
+  tg::set_num_threads(static_cast<int>(flags.integer("threads", 1, 256)));
+  if (!std::filesystem::is_directory(data_dir)) {
+    examples::Flags::die(
+        fmt::format("data directory '{}' not found: install Debian's dataset-fashion-mnist "
+                    "(sudo apt-get install dataset-fashion-mnist) or pass --data-dir",
+                    data_dir));
+  }
+
+  const tg::data::TensorDataset train = load_or_exit(data_dir, tg::data::Split::Train);
+  const tg::data::TensorDataset test = load_or_exit(data_dir, tg::data::Split::Test);
+  fmt::print("Fashion-MNIST: {} training and {} test images; OpenBLAS {} kernel, {} thread(s)\n",
+             train.size(), test.size(), tg::blas_core_name(), tg::num_threads());
+
+  tg::manual_seed(seed);
+  tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
+                           tg::nn::ReLU(), tg::nn::Linear(128, 10)};
+  tg::optim::RMSProp optimizer(model.parameters(), {.lr = lr});
+  tg::optim::CosineAnnealingLR schedule(optimizer, epochs);
+  tg::data::DataLoader loader(train, {.batch_size = batch_size, .shuffle = true, .seed = seed});
+
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    int64_t done = 0, seen = 0;
+    for (const tg::data::Batch& batch : loader) {
+      optimizer.zero_grad();
+      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item<float>();
+      seen += batch.inputs.size(0);
+      if (++done % 47 == 0 || done == loader.size()) {
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        print_progress(epoch, epochs, done, loader.size(), loss_sum / done, seen / elapsed.count());
+      }
+    }
+    schedule.step();
+    fmt::print("  test accuracy {:.4f}\n", accuracy(predict(model, test.inputs), test.targets));
+  }
+
+  const std::vector<int64_t> predicted = predict(model, test.inputs).to_vector<int64_t>();
+  const std::vector<int64_t> labels = test.targets.to_vector<int64_t>();
+  std::vector<int64_t> correct(10, 0), total(10, 0);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    ++total[labels[i]];
+    correct[labels[i]] += predicted[i] == labels[i];
+  }
+  fmt::print("\n{:<12} {:>8}\n", "class", "accuracy");
+  for (int c = 0; c < 10; ++c) {
+    fmt::print("{:<12} {:>8.4f}\n", kClassNames[c], static_cast<double>(correct[c]) / total[c]);
+  }
+  fmt::print("test accuracy: {:.4f}\n",
+             accuracy(tg::from_vector<int64_t>(predicted, {test.size()}), test.targets));
+}

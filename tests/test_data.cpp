@@ -1,0 +1,207 @@
+// Data: TensorDataset, DataLoader, read_csv and load_mnist, including their misuse.
+
+#include "helpers.hpp"
+
+#include <zlib.h>
+
+#include <clocale>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+
+using tg::Tensor;
+using namespace tg::data;
+
+namespace {
+
+// A scratch directory under the build tree, removed at the end of the test.
+struct ScratchDir {
+  std::filesystem::path path;
+  explicit ScratchDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("tapegrad_" + name)) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path / name, std::ios::binary) << bytes;
+    return (path / name).string();
+  }
+};
+
+std::string big_endian(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+// IDX images (n × 28 × 28, pixel value = (image + offset) % 256) and labels (i % 10).
+std::string idx_images(uint32_t n) {
+  std::string bytes = big_endian(0x803) + big_endian(n) + big_endian(28) + big_endian(28);
+  for (uint32_t i = 0; i < n * 784; ++i) bytes += static_cast<char>((i / 784 + i % 784) % 256);
+  return bytes;
+}
+std::string idx_labels(uint32_t n) {
+  std::string bytes = big_endian(0x801) + big_endian(n);
+  for (uint32_t i = 0; i < n; ++i) bytes += static_cast<char>(i % 10);
+  return bytes;
+}
+std::string gzip(const std::string& bytes) {
+  uLongf size = compressBound(bytes.size()) + 32;
+  std::string out(size, '\0');
+  z_stream stream{};
+  deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("DataLoader batches every row once per epoch, reproducibly", "[data]") {
+  const TensorDataset dataset(tg::arange(10).reshape({10, 1}),
+                              tg::arange(10, {.dtype = tg::Dtype::Int64}));
+  DataLoader loader(dataset, {.batch_size = 4, .shuffle = true, .seed = 3});
+  CHECK(loader.size() == 3);
+  const auto epoch = [&] {
+    std::vector<int64_t> order;
+    for (const Batch& batch : loader) {
+      const auto inputs = batch.inputs.to_vector<float>();
+      const auto targets = batch.targets.to_vector<int64_t>();
+      for (size_t i = 0; i < targets.size(); ++i) {
+        CHECK(inputs[i] == static_cast<float>(targets[i]));  // rows stay paired
+        order.push_back(targets[i]);
+      }
+    }
+    return order;
+  };
+  const std::vector<int64_t> first = epoch(), second = epoch();
+  CHECK(std::set<int64_t>(first.begin(), first.end()).size() == 10);
+  CHECK(first != second);  // a new shuffle each epoch
+  DataLoader again(dataset, {.batch_size = 4, .shuffle = true, .seed = 3});
+  std::vector<int64_t> replay;
+  for (const Batch& batch : again)
+    for (int64_t t : batch.targets.to_vector<int64_t>()) replay.push_back(t);
+  CHECK(replay == first);  // same seed, same order
+
+  DataLoader in_order(dataset, {.batch_size = 4, .drop_last = true});
+  CHECK(in_order.size() == 2);
+  std::vector<int64_t> sequential;
+  for (const Batch& batch : in_order)
+    for (int64_t t : batch.targets.to_vector<int64_t>()) sequential.push_back(t);
+  CHECK(sequential == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK_TG_ERROR(DataLoader(dataset, {.batch_size = 0}), "DataLoader: invalid batch_size: 0");
+  CHECK_TG_ERROR(TensorDataset(tg::zeros({3, 2}), tg::zeros({4})),
+                 "TensorDataset: inputs [3, 2] and targets [4] must have the same first dimension");
+}
+
+TEST_CASE("read_csv reads headers, quotes, CRLF, a BOM and a missing final newline", "[data]") {
+  ScratchDir dir("csv");
+  const std::string path =
+      dir.write("a.csv", "\xEF\xBB\xBFx1,\"x 2\",y\r\n1.5,\"2\",3\r\n\r\n-4,5e-1,+6");
+  const TensorDataset data = read_csv(path);
+  CHECK(data.inputs.shape() == tg::Shape{2, 2});
+  CHECK(data.inputs.to_vector<float>() == std::vector<float>{1.5, 2, -4, 0.5});
+  CHECK(data.targets.shape() == tg::Shape{2, 1});
+  CHECK(data.targets.to_vector<float>() == std::vector<float>{3, 6});
+
+  const std::string labels = dir.write("b.csv", "2;0.5;1\n1;0.25;0\n");
+  const TensorDataset classes = read_csv(labels, {.has_header = false,
+                                                  .delimiter = ';',
+                                                  .target_column = 0,
+                                                  .target_dtype = tg::Dtype::Int64});
+  CHECK(classes.targets.to_vector<int64_t>() == std::vector<int64_t>{2, 1});
+  CHECK(classes.inputs.to_vector<float>() == std::vector<float>{0.5, 1, 0.25, 0});
+}
+
+TEST_CASE("read_csv parses numbers the same under a German locale", "[data]") {
+  ScratchDir dir("csv_locale");
+  const std::string path = dir.write("a.csv", "x,y\n1.5,2.25\n");
+  const char* previous = std::setlocale(LC_NUMERIC, nullptr);
+  const std::string saved = previous ? previous : "C";
+  const bool german = std::setlocale(LC_NUMERIC, "de_DE.UTF-8") != nullptr;
+  const TensorDataset data = read_csv(path);
+  std::setlocale(LC_NUMERIC, saved.c_str());
+  CHECK(data.inputs.item<float>() == 1.5f);
+  CHECK(data.targets.item<float>() == 2.25f);
+  if (!german) WARN("de_DE.UTF-8 is not installed; checked under the C locale only");
+}
+
+TEST_CASE("read_csv names the file, line and column of bad input", "[data]") {
+  ScratchDir dir("csv_bad");
+  CHECK_TG_ERROR(read_csv(dir.write("cell.csv", "a,b\n1,2\n3,x7\n")),
+                 "cell.csv line 3, column 2: cannot read 'x7' as a number");
+  CHECK_TG_ERROR(read_csv(dir.write("ragged.csv", "a,b\n1,2\n3,4,5\n")),
+                 "ragged.csv line 3: expected 2 columns, got 3");
+  CHECK_TG_ERROR(read_csv(dir.write("empty.csv", "")), "empty.csv has no data rows");
+  CHECK_TG_ERROR(read_csv(dir.write("header_only.csv", "a,b\n")), "has no data rows");
+  CHECK_TG_ERROR(read_csv(dir.write("quote.csv", "a,b\n\"1,2\n")),
+                 "quote.csv line 2: a quoted field is not closed");
+  CHECK_TG_ERROR(read_csv(dir.write("label.csv", "1,0.5\n"),
+                          {.has_header = false, .target_dtype = tg::Dtype::Int64}),
+                 "label.csv line 1, column 2: class label '0.5' is not an integer");
+  CHECK_TG_ERROR(read_csv(dir.write("one.csv", "1\n2\n"), {.has_header = false}),
+                 "expected at least 2 columns");
+  CHECK_TG_ERROR(read_csv((dir.path / "missing.csv").string()), "read_csv: cannot open");
+}
+
+TEST_CASE("load_mnist reads plain and gzip IDX files with the right values", "[data]") {
+  ScratchDir dir("mnist");
+  dir.write("train-images-idx3-ubyte", idx_images(3));
+  dir.write("train-labels-idx1-ubyte", idx_labels(3));
+  dir.write("t10k-images-idx3-ubyte.gz", gzip(idx_images(2)));
+  dir.write("t10k-labels-idx1-ubyte.gz", gzip(idx_labels(2)));
+  const TensorDataset train = load_mnist(dir.path.string(), Split::Train);
+  CHECK(train.inputs.shape() == tg::Shape{3, 784});
+  CHECK(train.targets.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 2});
+  const std::vector<float> pixels = train.inputs.to_vector<float>();
+  CHECK(pixels[0] == 0.0f);
+  CHECK(pixels[784 + 5] == 6 / 255.0f);        // image 1, pixel 5: (1 + 5) % 256
+  CHECK(pixels[2 * 784 + 253] == 1.0f);        // image 2, pixel 253: (2 + 253) % 256 = 255
+  CHECK(pixels[2 * 784 + 255] == 1 / 255.0f);  // (2 + 255) % 256 = 1
+  const TensorDataset test = load_mnist(dir.path.string(), Split::Test);
+  CHECK(test.targets.to_vector<int64_t>() == std::vector<int64_t>{0, 1});
+  CHECK(test.inputs.to_vector<float>()[784 + 1] == 2 / 255.0f);
+}
+
+TEST_CASE("load_mnist rejects damaged files before allocating", "[data]") {
+  ScratchDir dir("mnist_bad");
+  const std::string d = dir.path.string();
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "neither 'train-images-idx3-ubyte' nor");
+  dir.write("train-labels-idx1-ubyte", idx_labels(3));
+  dir.write("train-images-idx3-ubyte", idx_images(3).substr(0, 16 + 784 * 2));
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "holds 1584 bytes, but its header declares 2368");
+  std::string huge =
+      big_endian(0x803) + big_endian(0xffffffff) + big_endian(0xffffffff) + big_endian(28);
+  dir.write("train-images-idx3-ubyte", huge);
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "declares impossible sizes");
+  dir.write("train-images-idx3-ubyte", idx_labels(3));
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "has magic 0x00000801, expected 0x00000803");
+  dir.write("train-images-idx3-ubyte", idx_images(4));
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "4 images in");
+  std::string bad_label = idx_labels(4);
+  bad_label[8 + 2] = 11;
+  dir.write("train-labels-idx1-ubyte", bad_label);
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "label 11 at index 2");
+}
+
+TEST_CASE("the Fashion-MNIST package's files load with their known first values",
+          "[data][fashion]") {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  if (!std::filesystem::exists(dir)) {
+    WARN("dataset-fashion-mnist is not installed; skipped");
+    return;
+  }
+  const TensorDataset test = load_mnist(dir, Split::Test);
+  CHECK(test.size() == 10000);
+  // The first test image is an ankle boot (class 9); its pixels sum to a fixed value.
+  CHECK(test.targets.to_vector<int64_t>()[0] == 9);
+  std::vector<int64_t> counts(10, 0);
+  for (int64_t label : test.targets.to_vector<int64_t>()) ++counts[label];
+  CHECK(counts == std::vector<int64_t>(10, 1000));  // Fashion-MNIST's test set is balanced
+}
