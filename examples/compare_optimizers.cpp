@@ -184,8 +184,9 @@ int main(int argc, char** argv) {
              "Rosenbrock distance to (1,1)");
   for (size_t k = 0; k < all.size(); ++k) {
     const auto [x, y] = paths[k].back();
-    fmt::print("{:<10} {:>14.5f} {:>14.5f} {:>22.4f}\n", all[k].name, losses[k][steps / 10],
-               losses[k].back(), std::hypot(x - 1, y - 1));
+    fmt::print("{:<10} {:>14.5f} {:>14.5f} {:>22.4f}\n", all[k].name,
+               losses[k][std::max<int64_t>(steps / 10, 1) - 1], losses[k].back(),
+               std::hypot(x - 1, y - 1));
   }
   fmt::print("wrote {0}/losses.csv and {0}/rosenbrock.csv\n", dir.string());
   if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
