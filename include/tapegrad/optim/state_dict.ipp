@@ -20,8 +20,8 @@ StateDict OptimizerBase<Options, State>::state_dict() const {
       ids.push_back(index);
       State state = groups_[g].states[i];  // handles are cheap; buffers are cloned below
       if (!state.ready) continue;
-      out[fmt::format("state.{}.step", index)] = full({}, static_cast<double>(state.step),
-                                                      {.dtype = Dtype::Int64});
+      out[fmt::format("state.{}.step", index)] =
+          full({}, static_cast<double>(state.step), {.dtype = Dtype::Int64});
       state.for_each_buffer([&](const char* name, Tensor& buffer) {
         out[fmt::format("state.{}.{}", index, name)] = buffer.detach().clone();
       });
@@ -54,8 +54,8 @@ void OptimizerBase<Options, State>::load_state_dict(const StateDict& dict) {
       if (dict.count(fmt::format("state.{}.step", index)) != 0) {
         state.init(group.params[i], group.options);
         state.ready = true;
-        state.step = static_cast<int64_t>(
-            detail::read_scalar(dict, fmt::format("state.{}.step", index)));
+        state.step =
+            static_cast<int64_t>(detail::read_scalar(dict, fmt::format("state.{}.step", index)));
         state.for_each_buffer([&](const char* name, Tensor& buffer) {
           const std::string key = fmt::format("state.{}.{}", index, name);
           const auto it = dict.find(key);
