@@ -89,6 +89,10 @@ TEST_CASE("DataLoader batches every row once per epoch, reproducibly", "[data]")
     for (int64_t t : batch.targets.to_vector<int64_t>()) replay.push_back(t);
   CHECK(replay == first);  // same seed, same order
 
+  int64_t rows = 0;
+  for (auto& batch : again) rows += batch.inputs.size(0);  // libtorch's idiom compiles too
+  CHECK(rows == 10);
+
   DataLoader in_order(dataset, {.batch_size = 4, .drop_last = true});
   CHECK(in_order.size() == 2);
   std::vector<int64_t> sequential;

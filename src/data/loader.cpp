@@ -44,10 +44,18 @@ Batch DataLoader::batch(int64_t index) const {
   return {gather_rows(dataset_.inputs, rows), gather_rows(dataset_.targets, rows)};
 }
 
-Batch DataLoader::Iterator::operator*() const { return loader_->batch(batch_); }
+const Batch& DataLoader::Iterator::operator*() const {
+  if (!gathered_) {
+    current_ = loader_->batch(batch_);
+    gathered_ = true;
+  }
+  return current_;
+}
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
   ++batch_;
+  gathered_ = false;
+  current_ = Batch();  // drop the previous batch's tensors now rather than at the next gather
   return *this;
 }
 

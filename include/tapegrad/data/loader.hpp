@@ -27,17 +27,22 @@ class DataLoader {
  public:
   DataLoader(TensorDataset dataset, LoaderOptions options = {});
 
+  /// Gathers its batch on first dereference, so `for (auto& batch : loader)` works too.
   class Iterator {
    public:
-    Batch operator*() const;
+    const Batch& operator*() const;
+    const Batch* operator->() const { return &**this; }
     Iterator& operator++();
     bool operator!=(const Iterator& other) const { return batch_ != other.batch_; }
+    bool operator==(const Iterator& other) const { return batch_ == other.batch_; }
 
    private:
     friend class DataLoader;
     Iterator(const DataLoader* loader, int64_t batch) : loader_(loader), batch_(batch) {}
     const DataLoader* loader_;
     int64_t batch_;
+    mutable Batch current_;
+    mutable bool gathered_ = false;
   };
 
   /// Starts an epoch: reshuffles when shuffle is on.
