@@ -16,8 +16,10 @@ namespace tg::optim {
 //   v̂max ← max(v̂max, v)                               (amsgrad; v̂max replaces v below)
 //   den = √v / √(1 − β₂ᵗ) + ε
 //   p ← p − (lr / (1 − β₁ᵗ))·m / den
-template <class T, class Options>
-void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bool decoupled) {
+// One parameter's update; weight decay and amsgrad are template flags so each combination is
+// a branch-free loop that vectorizes.
+template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Options>
+void adam_loop(const Options& o, AdamState& s, T* __restrict p, const T* __restrict g, int64_t n) {
   const int64_t t = ++s.step;
   const auto [beta1, beta2] = o.betas;
   const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
@@ -27,18 +29,34 @@ void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bo
   const T one_minus_b1 = static_cast<T>(1 - beta1), one_minus_b2 = static_cast<T>(1 - beta2);
   const T eps = static_cast<T>(o.eps), weight_decay = static_cast<T>(o.weight_decay);
   const T shrink = static_cast<T>(1 - o.lr * o.weight_decay);
-  T* m = s.exp_avg.data<T>();
-  T* v = s.exp_avg_sq.data<T>();
-  T* v_max = o.amsgrad ? s.max_exp_avg_sq.data<T>() : nullptr;
+  T* __restrict m = s.exp_avg.data<T>();
+  T* __restrict v = s.exp_avg_sq.data<T>();
+  T* __restrict v_max = kAmsgrad ? s.max_exp_avg_sq.data<T>() : nullptr;
   for (int64_t i = 0; i < n; ++i) {
-    if (decoupled) p[i] = p[i] * shrink;
-    const T d = !decoupled && weight_decay != 0 ? g[i] + weight_decay * p[i] : g[i];
+    if constexpr (kDecoupled) p[i] = p[i] * shrink;
+    T d = g[i];
+    if constexpr (!kDecoupled && kWeightDecay) d = d + weight_decay * p[i];
     m[i] = m[i] * b1 + one_minus_b1 * d;
     v[i] = v[i] * b2 + one_minus_b2 * d * d;
     T second = v[i];
-    if (v_max) second = v_max[i] = std::max(v_max[i], v[i]);
+    if constexpr (kAmsgrad) second = v_max[i] = std::max(v_max[i], v[i]);
     const T den = std::sqrt(second) / bias_correction2_sqrt + eps;
     p[i] = p[i] + (-step_size) * (m[i] / den);
+  }
+}
+
+template <class T, class Options>
+void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bool decoupled) {
+  const bool decay = o.weight_decay != 0;
+  if (decoupled) {
+    o.amsgrad ? adam_loop<T, true, true, true>(o, s, p, g, n)
+              : adam_loop<T, true, true, false>(o, s, p, g, n);
+  } else if (decay) {
+    o.amsgrad ? adam_loop<T, false, true, true>(o, s, p, g, n)
+              : adam_loop<T, false, true, false>(o, s, p, g, n);
+  } else {
+    o.amsgrad ? adam_loop<T, false, false, true>(o, s, p, g, n)
+              : adam_loop<T, false, false, false>(o, s, p, g, n);
   }
 }
 
