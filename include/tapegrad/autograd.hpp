@@ -41,6 +41,8 @@ class Node {
   void release();
   /// True once release() has run.
   bool is_released() const;
+  /// Throws the "already freed, use retain_graph" error when released.
+  void check_saved() const;
 
  private:
   const char* name_;

@@ -23,7 +23,7 @@ std::vector<Node*> reverse_topological_order(Node* root) {
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
-    if (node->is_released()) node->apply({});  // throws the "already freed" error up front
+    node->check_saved();  // fail before any gradient is accumulated
     order.push_back(node);
     for (const Edge& edge : node->inputs()) {
       if (edge.node && seen.insert(edge.node.get()).second) stack.push_back(edge.node.get());
