@@ -40,13 +40,17 @@ Node::~Node() {
   --live_node_count;
 }
 
-Grads Node::apply(const Tensor& grad_output) const {
+void Node::check_saved() const {
   if (!backward_) {
     fail(
         "backward: the saved values of '{}' were already freed by an earlier backward; "
         "pass retain_graph = true to the first backward to backpropagate twice",
         name_);
   }
+}
+
+Grads Node::apply(const Tensor& grad_output) const {
+  check_saved();
   return backward_(grad_output);
 }
 
