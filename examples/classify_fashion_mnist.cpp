@@ -5,10 +5,10 @@
 
 #include <fmt/core.h>
 
+#include "common/flags.hpp"
+
 #include <chrono>
 #include <filesystem>
-
-#include "common/flags.hpp"
 
 namespace {
 

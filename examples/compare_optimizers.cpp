@@ -8,13 +8,13 @@
 #include <fmt/core.h>
 #include <fmt/os.h>
 
+#include "common/flags.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
-
-#include "common/flags.hpp"
 
 namespace {
 

@@ -5,10 +5,10 @@
 
 #include <fmt/core.h>
 
+#include "common/flags.hpp"
+
 #include <algorithm>
 #include <cmath>
-
-#include "common/flags.hpp"
 
 int main(int argc, char** argv) {
   const examples::Flags flags(argc, argv, "linear_regression: fits y = w·x + b with RMSProp",

@@ -5,10 +5,10 @@
 
 #include <fmt/core.h>
 
+#include "common/flags.hpp"
+
 #include <cmath>
 #include <numeric>
-
-#include "common/flags.hpp"
 
 namespace {
 

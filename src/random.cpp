@@ -1,6 +1,7 @@
+#include <tapegrad/random.hpp>
+
 #include <cmath>
 #include <numbers>
-#include <tapegrad/random.hpp>
 
 namespace tg {
 namespace {

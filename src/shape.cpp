@@ -1,6 +1,7 @@
-#include <algorithm>
 #include <tapegrad/error.hpp>
 #include <tapegrad/shape.hpp>
+
+#include <algorithm>
 
 namespace tg {
 

@@ -4,11 +4,12 @@
 // "option NAME VALUE" and "tensor LABEL RANK DIMS... VALUES..." lines, then "end". Every tensor is
 // read as Float64.
 
+#include <tapegrad/tapegrad.hpp>
+
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-#include <tapegrad/tapegrad.hpp>
 #include <vector>
 
 namespace tg::testing {

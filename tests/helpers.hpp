@@ -1,8 +1,10 @@
 #pragma once
 
-#include <catch2/catch.hpp>
-#include <string>
 #include <tapegrad/tapegrad.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
 
 namespace tg::testing {
 

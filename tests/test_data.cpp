@@ -1,8 +1,8 @@
 // Data: TensorDataset, DataLoader, read_csv and load_mnist, including their misuse.
 
-#include "helpers.hpp"
-
 #include <zlib.h>
+
+#include "helpers.hpp"
 
 #include <clocale>
 #include <filesystem>

@@ -1,8 +1,8 @@
 // Printing like PyTorch.
 
-#include <sstream>
-
 #include "helpers.hpp"
+
+#include <sstream>
 
 TEST_CASE("tensors print like PyTorch, with shape and dtype", "[format]") {
   CHECK(tg::to_string(tg::tensor({1.5, -2, 3, 4.25}, {2, 2})) ==

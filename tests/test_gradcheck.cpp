@@ -1,9 +1,9 @@
 // Every differentiable op against central finite differences in Float64 (eps 1e-6, atol and
 // rtol 1e-6), on several shapes and every broadcasting pattern.
 
-#include <functional>
-
 #include "helpers.hpp"
+
+#include <functional>
 
 using tg::Shape;
 using tg::Tensor;

@@ -1,9 +1,9 @@
 // Forward values checked against hand-computed numbers, and every op's misuse.
 
+#include "helpers.hpp"
+
 #include <cmath>
 #include <limits>
-
-#include "helpers.hpp"
 
 using tg::Dtype;
 using tg::Tensor;

@@ -1,9 +1,9 @@
 // The seeded generator: reproducible, with the distributions it promises.
 
+#include "helpers.hpp"
+
 #include <algorithm>
 #include <cmath>
-
-#include "helpers.hpp"
 
 TEST_CASE("the same seed gives bit-identical draws", "[random]") {
   tg::manual_seed(42);

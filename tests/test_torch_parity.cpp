@@ -1,11 +1,11 @@
 // Composite Float64 expressions: value and gradients against PyTorch's, to 1e-12 relative.
 // The reference numbers come from fixtures/make_autograd_fixtures.py.
 
-#include <cmath>
-#include <functional>
-
 #include "fixture.hpp"
 #include "helpers.hpp"
+
+#include <cmath>
+#include <functional>
 
 using tg::Tensor;
 using Inputs = std::map<std::string, Tensor>;

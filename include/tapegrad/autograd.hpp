@@ -1,9 +1,10 @@
 #pragma once
 
+#include <tapegrad/tensor.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <tapegrad/tensor.hpp>
 #include <vector>
 
 namespace tg {

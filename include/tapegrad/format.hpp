@@ -1,10 +1,11 @@
 #pragma once
 
+#include <tapegrad/tensor.hpp>
+
 #include <fmt/format.h>
 
 #include <ostream>
 #include <string>
-#include <tapegrad/tensor.hpp>
 
 namespace tg {
 

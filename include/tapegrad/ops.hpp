@@ -1,7 +1,8 @@
 #pragma once
 
-#include <cstdint>
 #include <tapegrad/tensor.hpp>
+
+#include <cstdint>
 
 namespace tg {
 

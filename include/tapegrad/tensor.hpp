@@ -1,9 +1,10 @@
 #pragma once
 
-#include <cstdint>
-#include <memory>
 #include <tapegrad/dtype.hpp>
 #include <tapegrad/shape.hpp>
+
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace tg {

@@ -1,15 +1,16 @@
 // The autograd engine: order the reachable nodes, run them newest first, route each gradient
 // (reduced to its input's shape) to the next node or into a leaf's .grad().
 
-#include <algorithm>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/ops.hpp>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "ops/kernels.hpp"
 #include "tensor/tensor_impl.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace tg {
 namespace {

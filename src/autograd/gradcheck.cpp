@@ -1,9 +1,10 @@
 // gradcheck: the tape's Jacobian (one backward per output element) against central differences.
 
-#include <cmath>
-#include <cstdio>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
+
+#include <cmath>
+#include <cstdio>
 
 namespace tg {
 namespace {

@@ -1,9 +1,10 @@
-#include <atomic>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
-#include <utility>
 
 #include "tensor/tensor_impl.hpp"
+
+#include <atomic>
+#include <utility>
 
 namespace tg {
 namespace {

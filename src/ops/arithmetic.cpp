@@ -1,11 +1,12 @@
 // + − × ÷ with NumPy broadcasting. Backward rules return full-shape gradients; the engine's
 // sum_to reduces them to each input's shape.
 
-#include <cmath>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <cmath>
 
 namespace tg {
 namespace {

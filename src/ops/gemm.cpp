@@ -1,8 +1,7 @@
-#include "ops/gemm.hpp"
-
-#include "ops/kernels.hpp"
-
 #include <cblas.h>
+
+#include "ops/gemm.hpp"
+#include "ops/kernels.hpp"
 
 #include <cstring>
 

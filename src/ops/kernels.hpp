@@ -3,13 +3,14 @@
 // Private building blocks of the ops: dtype dispatch and the elementwise / broadcast loops.
 // Everything is a template so the per-element function inlines (no virtual call per element).
 
-#include <array>
-#include <cstdint>
 #include <tapegrad/error.hpp>
 #include <tapegrad/tensor.hpp>
-#include <vector>
 
 #include "tensor/tensor_impl.hpp"
+
+#include <array>
+#include <cstdint>
+#include <vector>
 
 namespace tg {
 

@@ -1,10 +1,11 @@
 // Tensor methods that change layout or type: reshape (shares storage), transpose, to, clone.
 
-#include <cstring>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <cstring>
 
 namespace tg {
 namespace {

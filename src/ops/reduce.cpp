@@ -1,10 +1,11 @@
 // Reductions: sum and mean (built on sum_to), max and min (gradient shared among ties), argmax.
 
-#include <cmath>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <cmath>
 
 namespace tg {
 namespace {

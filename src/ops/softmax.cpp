@@ -1,12 +1,13 @@
 // softmax and log_softmax along one dimension, stable for logits of any magnitude.
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace tg {
 namespace {

@@ -1,10 +1,11 @@
 // Elementwise functions: forward kernel and backward rule side by side.
 
-#include <cmath>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <cmath>
 
 namespace tg {
 

@@ -1,11 +1,12 @@
 // Factories: tensor, from_vector, empty, zeros, ones, full, randn, rand, arange.
 
-#include <cmath>
 #include <tapegrad/error.hpp>
 #include <tapegrad/random.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include "ops/kernels.hpp"
+
+#include <cmath>
 
 namespace tg {
 namespace {

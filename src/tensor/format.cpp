@@ -1,10 +1,11 @@
 // Printing in PyTorch's style: a common format for all elements, rows aligned, "..." elision.
 
-#include <algorithm>
-#include <cmath>
 #include <tapegrad/format.hpp>
 
 #include "tensor/tensor_impl.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 namespace tg {
 namespace {

@@ -1,8 +1,9 @@
+#include <tapegrad/tensor.hpp>
+
 #include "tensor/storage.hpp"
 
 #include <atomic>
 #include <new>
-#include <tapegrad/tensor.hpp>
 
 namespace tg {
 namespace {

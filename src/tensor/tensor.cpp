@@ -1,9 +1,10 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/tensor.hpp>
-#include <utility>
 
 #include "tensor/tensor_impl.hpp"
+
+#include <utility>
 
 namespace tg {
 

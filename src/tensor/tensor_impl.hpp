@@ -1,10 +1,11 @@
 #pragma once
 
-#include <memory>
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include "tensor/storage.hpp"
+
+#include <memory>
 
 namespace tg {
 
