@@ -18,10 +18,7 @@ struct Split {
 
 // Shuffles the rows with `seed` and keeps 20% for testing.
 Split split_rows(const tg::data::TensorDataset& all, uint64_t seed) {
-  std::vector<int64_t> order(static_cast<size_t>(all.size()));
-  std::iota(order.begin(), order.end(), 0);
-  tg::Generator generator(seed);
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[generator.below(i)]);
+  const std::vector<int64_t> order = tg::Generator(seed).permutation(all.size());
   const auto test_rows = static_cast<std::ptrdiff_t>(order.size() / 5);
   return {all.gather({order.begin() + test_rows, order.end()}),
           all.gather({order.begin(), order.begin() + test_rows})};

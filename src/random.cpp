@@ -1,7 +1,9 @@
 #include <tapegrad/random.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <numeric>
 
 namespace tg {
 namespace {
@@ -62,6 +64,13 @@ uint64_t Generator::below(uint64_t n) {
   uint64_t draw = next_u64();
   while (n != 0 && draw >= limit) draw = next_u64();
   return n == 0 ? 0 : draw % n;
+}
+
+std::vector<int64_t> Generator::permutation(int64_t n) {
+  std::vector<int64_t> order(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  std::iota(order.begin(), order.end(), 0);
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[below(i)]);
+  return order;
 }
 
 Generator::State Generator::state() const { return state_; }

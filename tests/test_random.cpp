@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 TEST_CASE("the same seed gives bit-identical draws", "[random]") {
   tg::manual_seed(42);
@@ -67,4 +68,15 @@ TEST_CASE("below(n) stays in range", "[random]") {
     ++counts[draw];
   }
   for (int count : counts) CHECK(count > 850);  // expected 1000 each; 850 is > 5 sigma away
+}
+
+TEST_CASE("permutation holds every index once and depends only on the seed", "[random]") {
+  std::vector<int64_t> order = tg::Generator(11).permutation(50);
+  CHECK(order == tg::Generator(11).permutation(50));
+  CHECK(order != tg::Generator(12).permutation(50));
+  std::sort(order.begin(), order.end());
+  std::vector<int64_t> identity(50);
+  std::iota(identity.begin(), identity.end(), 0);
+  CHECK(order == identity);
+  CHECK(tg::Generator(1).permutation(0).empty());
 }

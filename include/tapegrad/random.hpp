@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace tg {
 
@@ -20,6 +21,8 @@ class Generator {
   double normal();
   /// Uniform integer in [0, n) without modulo bias.
   uint64_t below(uint64_t n);
+  /// A uniformly random order of 0, 1, …, n − 1 (Fisher–Yates).
+  std::vector<int64_t> permutation(int64_t n);
 
   /// The complete state, so a checkpoint can resume the exact sequence.
   struct State {

@@ -22,14 +22,11 @@ int64_t DataLoader::size() const {
 
 DataLoader::Iterator DataLoader::begin() {
   if (options_.shuffle) {
-    // Fisher–Yates with a generator of its own, seeded from (seed, epoch): the order depends
-    // on nothing else, so a resumed run sees the same epochs.
+    // A generator of its own, seeded from (seed, epoch): the order depends on nothing else,
+    // so a resumed run sees the same epochs.
     Generator generator(options_.seed ^
                         (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(epoch_ + 1)));
-    std::iota(order_.begin(), order_.end(), 0);
-    for (size_t i = order_.size(); i > 1; --i) {
-      std::swap(order_[i - 1], order_[generator.below(i)]);
-    }
+    order_ = generator.permutation(dataset_.size());
   }
   ++epoch_;
   return Iterator(this, 0);
