@@ -15,18 +15,16 @@ namespace {
 const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-// Predicted class of every row, in batches of 1000, without recording.
-tg::Tensor predict(tg::nn::Module& model, const tg::Tensor& inputs) {
+// Predicted class of every test image, in batches of 1000, without recording.
+std::vector<int64_t> predict(tg::nn::Module& model, const tg::data::TensorDataset& test) {
   tg::NoGradGuard no_grad;
   std::vector<int64_t> predictions;
-  for (int64_t first = 0; first < inputs.size(0); first += 1000) {
-    std::vector<int64_t> rows;
-    for (int64_t r = first; r < std::min<int64_t>(first + 1000, inputs.size(0)); ++r)
-      rows.push_back(r);
-    const tg::Tensor batch_predictions = tg::argmax(model(tg::data::gather_rows(inputs, rows)), 1);
-    for (int64_t p : batch_predictions.to_vector<int64_t>()) predictions.push_back(p);
+  for (const tg::data::Batch& batch : tg::data::DataLoader(test, {.batch_size = 1000})) {
+    for (int64_t p : tg::argmax(model(batch.inputs), 1).to_vector<int64_t>()) {
+      predictions.push_back(p);
+    }
   }
-  return tg::from_vector<int64_t>(predictions, {inputs.size(0)});
+  return predictions;
 }
 
 // A damaged data file ends the program with the loader's one-line message.
@@ -38,11 +36,10 @@ tg::data::TensorDataset load_or_exit(const std::string& dir, tg::data::Split spl
   }
 }
 
-double accuracy(const tg::Tensor& predictions, const tg::Tensor& labels) {
-  const std::vector<int64_t> p = predictions.to_vector<int64_t>(), y = labels.to_vector<int64_t>();
+double accuracy(const std::vector<int64_t>& predictions, const std::vector<int64_t>& labels) {
   int64_t correct = 0;
-  for (size_t i = 0; i < p.size(); ++i) correct += p[i] == y[i];
-  return static_cast<double>(correct) / static_cast<double>(p.size());
+  for (size_t i = 0; i < labels.size(); ++i) correct += predictions[i] == labels[i];
+  return static_cast<double>(correct) / static_cast<double>(labels.size());
 }
 
 void print_progress(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss,
@@ -91,6 +88,8 @@ int main(int argc, char** argv) {
   tg::optim::CosineAnnealingLR schedule(optimizer, epochs);
   tg::data::DataLoader loader(train, {.batch_size = batch_size, .shuffle = true, .seed = seed});
 
+  const std::vector<int64_t> labels = test.targets.to_vector<int64_t>();
+  std::vector<int64_t> predicted;
   for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
@@ -108,11 +107,11 @@ int main(int argc, char** argv) {
       }
     }
     schedule.step();
-    fmt::print("  test accuracy {:.4f}\n", accuracy(predict(model, test.inputs), test.targets));
+    predicted = predict(model, test);
+    fmt::print("  test accuracy {:.4f}\n", accuracy(predicted, labels));
   }
 
-  const std::vector<int64_t> predicted = predict(model, test.inputs).to_vector<int64_t>();
-  const std::vector<int64_t> labels = test.targets.to_vector<int64_t>();
+  // The per-class table reuses the last epoch's predictions.
   std::vector<int64_t> correct(10, 0), total(10, 0);
   for (size_t i = 0; i < labels.size(); ++i) {
     ++total[labels[i]];
@@ -122,6 +121,5 @@ int main(int argc, char** argv) {
   for (int c = 0; c < 10; ++c) {
     fmt::print("{:<12} {:>8.4f}\n", kClassNames[c], static_cast<double>(correct[c]) / total[c]);
   }
-  fmt::print("test accuracy: {:.4f}\n",
-             accuracy(tg::from_vector<int64_t>(predicted, {test.size()}), test.targets));
+  fmt::print("test accuracy: {:.4f}\n", accuracy(predicted, labels));
 }
