@@ -12,6 +12,12 @@ void Optimizer::zero_grad() {
 
 double Optimizer::lr() const { return group_lr(0); }
 
+std::vector<double> Optimizer::group_lrs() const {
+  std::vector<double> lrs;
+  for (size_t group = 0; group < param_group_count(); ++group) lrs.push_back(group_lr(group));
+  return lrs;
+}
+
 void Optimizer::set_lr(double lr) {
   for (size_t group = 0; group < param_group_count(); ++group) set_group_lr(group, lr);
 }

@@ -18,16 +18,10 @@ int64_t python_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 }  // namespace
 
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
-  base_lrs_ = current_lrs();
+  base_lrs_ = optimizer_.group_lrs();
 }
 
 LRScheduler::~LRScheduler() = default;
-
-std::vector<double> LRScheduler::current_lrs() const {
-  std::vector<double> lrs;
-  for (size_t g = 0; g < optimizer_.param_group_count(); ++g) lrs.push_back(optimizer_.group_lr(g));
-  return lrs;
-}
 
 void LRScheduler::step() {
   ++last_epoch_;
@@ -35,7 +29,7 @@ void LRScheduler::step() {
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_group_lr(g, lrs[g]);
 }
 
-std::vector<double> LRScheduler::get_last_lr() const { return current_lrs(); }
+std::vector<double> LRScheduler::get_last_lr() const { return optimizer_.group_lrs(); }
 
 StateDict LRScheduler::state_dict() const {
   StateDict out{{"last_epoch", scalar(static_cast<double>(last_epoch_))}};
@@ -60,7 +54,7 @@ StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
 
 // lr ← lr·γ when the epoch is a multiple of step_size.
 std::vector<double> StepLR::get_lr() const {
-  std::vector<double> lrs = current_lrs();
+  std::vector<double> lrs = optimizer_.group_lrs();
   if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return lrs;
   for (double& lr : lrs) lr *= gamma_;
   return lrs;
@@ -71,7 +65,7 @@ ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
 
 // lr ← lr·γ every epoch.
 std::vector<double> ExponentialLR::get_lr() const {
-  std::vector<double> lrs = current_lrs();
+  std::vector<double> lrs = optimizer_.group_lrs();
   if (last_epoch_ == 0) return lrs;
   for (double& lr : lrs) lr *= gamma_;
   return lrs;
@@ -89,7 +83,7 @@ std::vector<double> CosineAnnealingLR::get_lr() const {
   const double pi = std::numbers::pi;
   const auto t = static_cast<double>(last_epoch_);
   const auto T = static_cast<double>(T_max_);
-  std::vector<double> lrs = current_lrs();
+  std::vector<double> lrs = optimizer_.group_lrs();
   if (last_epoch_ == 0) return lrs;
   for (size_t g = 0; g < lrs.size(); ++g) {
     if (python_mod(last_epoch_ - 1 - T_max_, 2 * T_max_) == 0) {
@@ -148,11 +142,7 @@ void ReduceLROnPlateau::step(double metric) {
   }
 }
 
-std::vector<double> ReduceLROnPlateau::get_last_lr() const {
-  std::vector<double> lrs;
-  for (size_t g = 0; g < optimizer_.param_group_count(); ++g) lrs.push_back(optimizer_.group_lr(g));
-  return lrs;
-}
+std::vector<double> ReduceLROnPlateau::get_last_lr() const { return optimizer_.group_lrs(); }
 
 StateDict ReduceLROnPlateau::state_dict() const {
   return {{"best", scalar(best_)},

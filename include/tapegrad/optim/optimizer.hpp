@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tg::optim {
@@ -35,6 +37,8 @@ class Optimizer {
   virtual double group_lr(size_t group) const = 0;
   /// Sets the learning rate of one group.
   virtual void set_group_lr(size_t group, double lr) = 0;
+  /// Every group's learning rate, in group order.
+  std::vector<double> group_lrs() const;
   /// Every parameter of every group, in order.
   virtual std::vector<Tensor> parameters() const = 0;
   /// Exports options, per-parameter buffers and step counts.
@@ -80,21 +84,17 @@ class OptimizerBase : public Optimizer {
   /// The per-parameter state of parameter `index` (in parameters() order); null before its
   /// first update.
   const State* state(size_t index) const {
-    for (const auto& group : groups_) {
-      if (index < group.states.size())
-        return group.states[index].ready ? &group.states[index] : nullptr;
-      index -= group.states.size();
-    }
-    return nullptr;
+    const auto at = locate(index);
+    if (!at) return nullptr;
+    const State& state = groups_[at->first].states[at->second];
+    return state.ready ? &state : nullptr;
   }
 
   /// The group that parameter `index` (in parameters() order) belongs to.
   size_t group_of(size_t index) const {
-    for (size_t g = 0; g < groups_.size(); ++g) {
-      if (index < groups_[g].params.size()) return g;
-      index -= groups_[g].params.size();
-    }
-    fail("{}: parameter index out of range", Options::kName);
+    const auto at = locate(index);
+    if (!at) fail("{}: parameter index {} out of range", Options::kName, index);
+    return at->first;
   }
 
   size_t param_group_count() const override { return groups_.size(); }
@@ -150,6 +150,15 @@ class OptimizerBase : public Optimizer {
   }
 
  private:
+  // (group, position in that group) of parameter `index` in parameters() order, if it exists.
+  std::optional<std::pair<size_t, size_t>> locate(size_t index) const {
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if (index < groups_[g].params.size()) return std::pair{g, index};
+      index -= groups_[g].params.size();
+    }
+    return std::nullopt;
+  }
+
   struct Group {
     Options options;
     std::vector<Tensor> params;

@@ -28,7 +28,6 @@ class LRScheduler {
  protected:
   /// The learning rates for epoch last_epoch_, computed from the current ones.
   virtual std::vector<double> get_lr() const = 0;
-  std::vector<double> current_lrs() const;
 
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;
