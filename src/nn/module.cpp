@@ -66,10 +66,6 @@ void Module::zero_grad() {
   for (auto& [name, tensor] : named_parameters()) tensor.zero_grad();
 }
 
-}  // namespace tg::nn
-
-namespace tg::nn {
-
 Module& Module::to(Dtype dtype) {
   if (!is_floating(dtype)) fail("Module.to: parameters must be Float32 or Float64, got {}", dtype);
   for (auto& [name, param] : named_parameters()) {
