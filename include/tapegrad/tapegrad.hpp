@@ -9,6 +9,8 @@
 #include <tapegrad/dtype.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/format.hpp>
+#include <tapegrad/io/checkpoint.hpp>
+#include <tapegrad/io/safetensors.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/nn/init.hpp>
@@ -28,3 +30,4 @@
 #include <tapegrad/shape.hpp>
 #include <tapegrad/tensor.hpp>
 #include <tapegrad/threads.hpp>
+#include <tapegrad/version.hpp>

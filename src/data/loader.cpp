@@ -32,6 +32,11 @@ DataLoader::Iterator DataLoader::begin() {
   return Iterator(this, 0);
 }
 
+void DataLoader::set_epoch(int64_t epoch) {
+  if (epoch < 0) fail("DataLoader.set_epoch: epoch {} is negative", epoch);
+  epoch_ = epoch;
+}
+
 DataLoader::Iterator DataLoader::end() const { return Iterator(this, size()); }
 
 Batch DataLoader::batch(int64_t index) const {

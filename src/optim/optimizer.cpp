@@ -4,6 +4,7 @@
 
 namespace tg::optim {
 
+Stateful::~Stateful() = default;
 Optimizer::~Optimizer() = default;
 
 void Optimizer::zero_grad() {
@@ -64,6 +65,22 @@ double read_scalar(const StateDict& state, const std::string& key) {
          shape_str(it->second.shape()));
   }
   return it->second.item<double>();
+}
+
+int64_t read_count(const StateDict& state, const std::string& key) {
+  const double value = read_scalar(state, key);
+  constexpr double kLargestExact = 9007199254740992.0;  // 2^53: every count below is exact
+  if (!(value >= 0 && value <= kLargestExact) ||
+      value != static_cast<double>(static_cast<int64_t>(value))) {
+    fail("load_state_dict: '{}' = {} is not a count (a whole number from 0 to 2^53)", key, value);
+  }
+  return static_cast<int64_t>(value);
+}
+
+void check_known_keys(const char* op, const StateDict& state, const std::set<std::string>& known) {
+  for (const auto& [key, value] : state) {
+    if (known.count(key) == 0) fail("{}: unexpected entry '{}'", op, key);
+  }
 }
 
 }  // namespace detail

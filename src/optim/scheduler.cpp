@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <set>
+#include <string>
 
 namespace tg::optim {
 namespace {
@@ -39,11 +41,17 @@ StateDict LRScheduler::state_dict() const {
 }
 
 void LRScheduler::load_state_dict(const StateDict& state) {
+  std::set<std::string> known{"last_epoch"};
   std::vector<double> base(base_lrs_.size());
   for (size_t g = 0; g < base.size(); ++g) {
-    base[g] = detail::read_scalar(state, fmt::format("base_lr.{}", g));
+    const std::string key = *known.insert(fmt::format("base_lr.{}", g)).first;
+    base[g] = detail::read_scalar(state, key);
+    if (!(std::isfinite(base[g]) && base[g] >= 0))
+      fail("LRScheduler.load_state_dict: '{}' = {} is not a learning rate", key, base[g]);
   }
-  last_epoch_ = static_cast<int64_t>(detail::read_scalar(state, "last_epoch"));
+  const int64_t last_epoch = detail::read_count(state, "last_epoch");
+  detail::check_known_keys("LRScheduler.load_state_dict", state, known);
+  last_epoch_ = last_epoch;
   base_lrs_ = base;
 }
 
@@ -153,9 +161,13 @@ StateDict ReduceLROnPlateau::state_dict() const {
 
 void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
   const double best = detail::read_scalar(state, "best");
-  const auto bad = static_cast<int64_t>(detail::read_scalar(state, "num_bad_epochs"));
-  const auto cooldown = static_cast<int64_t>(detail::read_scalar(state, "cooldown_counter"));
-  last_epoch_ = static_cast<int64_t>(detail::read_scalar(state, "last_epoch"));
+  if (best != best) fail("ReduceLROnPlateau.load_state_dict: 'best' is NaN");
+  const int64_t bad = detail::read_count(state, "num_bad_epochs");
+  const int64_t cooldown = detail::read_count(state, "cooldown_counter");
+  const int64_t last_epoch = detail::read_count(state, "last_epoch");
+  detail::check_known_keys("ReduceLROnPlateau.load_state_dict", state,
+                           {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"});
+  last_epoch_ = last_epoch;
   best_ = best;
   num_bad_epochs_ = bad;
   cooldown_counter_ = cooldown;

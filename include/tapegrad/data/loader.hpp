@@ -51,6 +51,11 @@ class DataLoader {
   /// Number of batches per epoch.
   int64_t size() const;
   const TensorDataset& dataset() const { return dataset_; }
+  /// Epochs started so far (the next begin() starts epoch epoch()).
+  int64_t epoch() const { return epoch_; }
+  /// Makes the next begin() start epoch `epoch`, e.g. when resuming from a checkpoint, so its
+  /// shuffle is the one an uninterrupted run would have drawn.
+  void set_epoch(int64_t epoch);
 
  private:
   Batch batch(int64_t index) const;

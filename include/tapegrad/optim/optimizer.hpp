@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,10 +20,22 @@ namespace tg::optim {
 /// "state.P.BUFFER" (the buffer) and "state.P.step" (0-d Int64).
 using StateDict = std::map<std::string, Tensor>;
 
+/// Anything whose complete state is a StateDict: optimizers and schedulers (for checkpoints).
+class Stateful {
+ public:
+  virtual ~Stateful();
+  /// The complete state as named tensors.
+  virtual StateDict state_dict() const = 0;
+  /// Restores a state_dict(); checks everything first and changes nothing if anything is wrong.
+  virtual void load_state_dict(const StateDict& state) = 0;
+};
+
 /// The interface every algorithm implements; pluggable: one subclass per algorithm.
-class Optimizer {
+class Optimizer : public Stateful {
  public:
   virtual ~Optimizer();
+  /// The algorithm's name ("RMSProp"), as used in error messages and checkpoints.
+  virtual const char* name() const = 0;
   /// Applies one update to every parameter that has a gradient.
   virtual void step() = 0;
   /// Drops the gradient of every parameter (set_to_none, as PyTorch's default).
@@ -41,10 +55,10 @@ class Optimizer {
   std::vector<double> group_lrs() const;
   /// Every parameter of every group, in order.
   virtual std::vector<Tensor> parameters() const = 0;
-  /// Exports options, per-parameter buffers and step counts.
-  virtual StateDict state_dict() const = 0;
+  /// Exports options, per-parameter buffers and step counts (see StateDict).
+  StateDict state_dict() const override = 0;
   /// Restores a state_dict() of an optimizer with the same parameters; checks everything first.
-  virtual void load_state_dict(const StateDict& state) = 0;
+  void load_state_dict(const StateDict& state) override = 0;
 };
 
 /// What every per-parameter state has: whether it was allocated, and how many updates it saw.
@@ -62,6 +76,24 @@ void check_option(bool valid, const char* optimizer, const char* option, double 
                   const char* expectation);
 /// Reads a 0-d tensor of a state dict as double; throws naming the key when absent or malformed.
 double read_scalar(const StateDict& state, const std::string& key);
+/// Reads a count (a step, an epoch): a whole number in [0, 2^53]; throws otherwise.
+int64_t read_count(const StateDict& state, const std::string& key);
+/// Reads an option field into `value` (double, bool or integer), rejecting values the field
+/// cannot hold exactly (a bool must be 0 or 1, an integer a whole number in range).
+template <class T>
+void read_field(const StateDict& state, const std::string& key, T& value) {
+  const double stored = read_scalar(state, key);
+  if constexpr (std::is_same_v<T, bool>) {
+    if (stored != 0 && stored != 1) fail("load_state_dict: '{}' = {} is not 0 or 1", key, stored);
+    value = stored == 1;
+  } else if constexpr (std::is_integral_v<T>) {
+    value = static_cast<T>(read_count(state, key));
+  } else {
+    value = static_cast<T>(stored);
+  }
+}
+/// Throws naming the first key of `state` that is not in `known`.
+void check_known_keys(const char* op, const StateDict& state, const std::set<std::string>& known);
 }  // namespace detail
 
 /// The shared machinery: parameter groups with their Options, per-parameter State allocated on
@@ -111,6 +143,7 @@ class OptimizerBase : public Optimizer {
       all.insert(all.end(), group.params.begin(), group.params.end());
     return all;
   }
+  const char* name() const override { return Options::kName; }
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& state) override;
 
@@ -158,6 +191,9 @@ class OptimizerBase : public Optimizer {
     }
     return std::nullopt;
   }
+
+  // first, first + 1, …: the parameters() indices of a group's parameters.
+  static std::vector<int64_t> group_indices(int64_t first, size_t count);
 
   struct Group {
     Options options;

@@ -11,7 +11,7 @@ namespace tg::optim {
 /// Each scheduler updates the optimizer's group learning rates with PyTorch 1.13's recursive
 /// ("chainable") formulas, so the numbers match torch.optim.lr_scheduler exactly. The
 /// optimizer must outlive the scheduler.
-class LRScheduler {
+class LRScheduler : public Stateful {
  public:
   explicit LRScheduler(Optimizer& optimizer);
   virtual ~LRScheduler();
@@ -22,8 +22,8 @@ class LRScheduler {
   /// Epochs stepped so far.
   int64_t last_epoch() const { return last_epoch_; }
   /// last_epoch and base learning rates, for checkpoints.
-  StateDict state_dict() const;
-  void load_state_dict(const StateDict& state);
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
 
  protected:
   /// The learning rates for epoch last_epoch_, computed from the current ones.
@@ -81,14 +81,14 @@ struct ReduceLROnPlateauOptions {
 };
 
 /// Cuts the learning rate by `factor` when a metric stops improving for `patience` epochs.
-class ReduceLROnPlateau {
+class ReduceLROnPlateau : public Stateful {
  public:
   ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
   /// Records this epoch's metric (e.g. validation loss) and reduces the rates if it stalled.
   void step(double metric);
   std::vector<double> get_last_lr() const;
-  StateDict state_dict() const;
-  void load_state_dict(const StateDict& state);
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
 
  private:
   bool is_better(double metric) const;

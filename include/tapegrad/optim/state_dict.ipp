@@ -15,9 +15,8 @@ StateDict OptimizerBase<Options, State>::state_dict() const {
       out[fmt::format("group.{}.{}", g, name)] =
           full({}, static_cast<double>(value), {.dtype = Dtype::Float64});
     });
-    std::vector<int64_t> ids;
+    const std::vector<int64_t> ids = group_indices(index, groups_[g].params.size());
     for (size_t i = 0; i < groups_[g].params.size(); ++i, ++index) {
-      ids.push_back(index);
       State state = groups_[g].states[i];  // handles are cheap; buffers are cloned below
       if (!state.ready) continue;
       out[fmt::format("state.{}.step", index)] =
@@ -35,34 +34,36 @@ StateDict OptimizerBase<Options, State>::state_dict() const {
 template <class Options, class State>
 void OptimizerBase<Options, State>::load_state_dict(const StateDict& dict) {
   // Build the complete new state first; nothing is changed unless all of it checks out.
+  const std::string op = fmt::format("{}.load_state_dict", Options::kName);
   std::vector<Group> loaded = groups_;
+  std::set<std::string> known;
+  const auto key = [&](std::string name) { return *known.insert(std::move(name)).first; };
   int64_t index = 0;
   for (size_t g = 0; g < loaded.size(); ++g) {
     Group& group = loaded[g];
     group.options.for_each_field([&](const char* name, auto& value) {
-      const double stored = detail::read_scalar(dict, fmt::format("group.{}.{}", g, name));
-      value = static_cast<std::remove_reference_t<decltype(value)>>(stored);
+      detail::read_field(dict, key(fmt::format("group.{}.{}", g, name)), value);
     });
     group.options.validate();
-    const auto ids = dict.find(fmt::format("group.{}.params", g));
-    if (ids == dict.end() || ids->second.numel() != static_cast<int64_t>(group.params.size())) {
-      fail("{}.load_state_dict: group {} does not hold {} parameters", Options::kName, g,
-           group.params.size());
+    const auto ids = dict.find(key(fmt::format("group.{}.params", g)));
+    if (ids == dict.end() || ids->second.dtype() != Dtype::Int64 ||
+        ids->second.template to_vector<int64_t>() != group_indices(index, group.params.size())) {
+      fail("{}: 'group.{}.params' is missing or does not list parameters {}..{}", op, g, index,
+           index + static_cast<int64_t>(group.params.size()) - 1);
     }
     for (size_t i = 0; i < group.params.size(); ++i, ++index) {
       State state;
-      if (dict.count(fmt::format("state.{}.step", index)) != 0) {
+      const std::string step = fmt::format("state.{}.step", index);
+      if (dict.count(step) != 0) {
         state.init(group.params[i], group.options);
         state.ready = true;
-        state.step =
-            static_cast<int64_t>(detail::read_scalar(dict, fmt::format("state.{}.step", index)));
+        state.step = detail::read_count(dict, key(step));
         state.for_each_buffer([&](const char* name, Tensor& buffer) {
-          const std::string key = fmt::format("state.{}.{}", index, name);
-          const auto it = dict.find(key);
+          const auto it = dict.find(key(fmt::format("state.{}.{}", index, name)));
           if (it == dict.end() || it->second.shape() != buffer.shape() ||
               it->second.dtype() != buffer.dtype()) {
-            fail("{}.load_state_dict: '{}' is missing or is not {} {}", Options::kName, key,
-                 buffer.dtype(), shape_str(buffer.shape()));
+            fail("{}: 'state.{}.{}' is missing or is not {} {}", op, index, name, buffer.dtype(),
+                 shape_str(buffer.shape()));
           }
           buffer = it->second.detach().clone();
         });
@@ -70,11 +71,15 @@ void OptimizerBase<Options, State>::load_state_dict(const StateDict& dict) {
       group.states[i] = state;
     }
   }
-  if (dict.count(fmt::format("group.{}.params", loaded.size())) != 0) {
-    fail("{}.load_state_dict: the state has more than {} parameter groups", Options::kName,
-         loaded.size());
-  }
+  detail::check_known_keys(op.c_str(), dict, known);
   groups_ = std::move(loaded);
+}
+
+template <class Options, class State>
+std::vector<int64_t> OptimizerBase<Options, State>::group_indices(int64_t first, size_t count) {
+  std::vector<int64_t> ids(count);
+  for (size_t i = 0; i < count; ++i) ids[i] = first + static_cast<int64_t>(i);
+  return ids;
 }
 
 }  // namespace tg::optim
