@@ -1,0 +1,216 @@
+#include <tapegrad/tapegrad.hpp>
+
+#include "helpers.hpp"
+#include "io_helpers.hpp"
+
+#include <functional>
+#include <memory>
+
+using namespace tg;
+using tg::testing::bytes_of;
+using tg::testing::ScratchDir;
+
+namespace {
+
+using MakeOptimizer = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
+
+// One named optimizer configuration per algorithm, with the options that add state.
+std::vector<std::pair<std::string, MakeOptimizer>> every_optimizer() {
+  return {
+      {"SGD",
+       [](auto p) {
+         return std::make_unique<optim::SGD>(p,
+                                             optim::SGDOptions{.lr = 0.05, .weight_decay = 1e-3});
+       }},
+      {"Momentum",
+       [](auto p) {
+         return std::make_unique<optim::Momentum>(
+             p, optim::MomentumOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
+       }},
+      {"Adagrad",
+       [](auto p) {
+         return std::make_unique<optim::Adagrad>(
+             p, optim::AdagradOptions{.lr = 0.05, .lr_decay = 1e-3});
+       }},
+      {"RMSProp",
+       [](auto p) {
+         return std::make_unique<optim::RMSProp>(
+             p, optim::RMSPropOptions{.lr = 1e-2, .momentum = 0.5, .centered = true});
+       }},
+      {"Adam",
+       [](auto p) {
+         return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 1e-2, .amsgrad = true});
+       }},
+      {"AdamW",
+       [](auto p) { return std::make_unique<optim::AdamW>(p, optim::AdamWOptions{.lr = 1e-2}); }},
+  };
+}
+
+data::TensorDataset regression_data() {
+  manual_seed(11);
+  Tensor x = randn({96, 3});
+  return {x, tg::sum(tg::tanh(x * 2.0), 1, true)};
+}
+
+// A training run whose every source of state matters: shuffled batches, input noise from the
+// default generator, a StepLR schedule.
+struct Run {
+  explicit Run(const MakeOptimizer& make, uint64_t init_seed)
+      : loader(regression_data(), {.batch_size = 16, .shuffle = true, .seed = 3}) {
+    manual_seed(init_seed);
+    model = nn::Sequential{nn::Linear(3, 8), nn::Tanh(), nn::Linear(8, 1)};
+    optimizer = make(model.parameters());
+    scheduler = std::make_unique<optim::StepLR>(*optimizer, 2, 0.5);
+  }
+
+  void train_epoch() {
+    for (const auto& batch : loader) {
+      optimizer->zero_grad();
+      const Tensor noisy = batch.inputs + randn(batch.inputs.shape()) * 0.01;
+      nn::mse_loss(model(noisy), batch.targets).backward();
+      optimizer->step();
+      ++steps;
+    }
+    scheduler->step();
+  }
+
+  CheckpointExtra extra() {
+    return {.epoch = loader.epoch(),
+            .step = steps,
+            .scheduler = scheduler.get(),
+            .generator = &default_generator()};
+  }
+
+  nn::Sequential model;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::StepLR> scheduler;
+  data::DataLoader loader;
+  int64_t steps = 0;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "resuming from a checkpoint is bit-identical to an uninterrupted run, for every optimizer") {
+  constexpr int kSavedAfter = 3, kTotal = 6;
+  for (const auto& [name, make] : every_optimizer()) {
+    INFO(name);
+    ScratchDir dir;
+    Run uninterrupted(make, 1);
+    for (int e = 0; e < kTotal; ++e) uninterrupted.train_epoch();
+
+    Run first_half(make, 1);
+    for (int e = 0; e < kSavedAfter; ++e) first_half.train_epoch();
+    save_checkpoint(dir / "run.ckpt", first_half.model, *first_half.optimizer, first_half.extra());
+    manual_seed(999);  // the resumed process starts from an unrelated generator state
+
+    Run resumed(make, 2);  // different initial weights: everything must come from the file
+    CheckpointExtra extra = resumed.extra();
+    load_checkpoint(dir / "run.ckpt", resumed.model, *resumed.optimizer, extra);
+    CHECK(extra.epoch == kSavedAfter);
+    CHECK(extra.step == first_half.steps);
+    resumed.loader.set_epoch(extra.epoch);
+    resumed.steps = extra.step;
+    for (int e = kSavedAfter; e < kTotal; ++e) resumed.train_epoch();
+
+    CHECK(bytes_of(resumed.model.parameters()) == bytes_of(uninterrupted.model.parameters()));
+    CHECK(bytes_of(resumed.optimizer->state_dict()) ==
+          bytes_of(uninterrupted.optimizer->state_dict()));
+    CHECK(resumed.optimizer->lr() == uninterrupted.optimizer->lr());
+    CHECK(resumed.steps == uninterrupted.steps);
+  }
+}
+
+TEST_CASE("a ReduceLROnPlateau scheduler is checkpointed too") {
+  ScratchDir dir;
+  manual_seed(1);
+  nn::Linear layer(2, 1);
+  optim::SGD sgd(layer.parameters(), {.lr = 0.1});
+  optim::ReduceLROnPlateau plateau(sgd, {.patience = 0});
+  plateau.step(1.0);
+  plateau.step(2.0);  // no improvement: lr 0.1 → 0.01
+  save_checkpoint(dir / "p.ckpt", layer, sgd, {.scheduler = &plateau});
+  optim::SGD fresh_sgd(layer.parameters(), {.lr = 0.1});
+  optim::ReduceLROnPlateau fresh(fresh_sgd, {.patience = 0});
+  CheckpointExtra extra{.scheduler = &fresh};
+  load_checkpoint(dir / "p.ckpt", layer, fresh_sgd, extra);
+  CHECK(fresh_sgd.lr() == Approx(0.01));
+  CHECK(bytes_of(fresh.state_dict()) == bytes_of(plateau.state_dict()));
+}
+
+TEST_CASE("a rejected checkpoint leaves module, optimizer, scheduler and generator untouched") {
+  ScratchDir dir;
+  manual_seed(5);
+  Run source(every_optimizer()[3].second, 5);  // RMSProp
+  source.train_epoch();
+  save_checkpoint(dir / "good.ckpt", source.model, *source.optimizer, source.extra());
+  save(source.model, dir / "plain.safetensors");
+  io::Metadata metadata;
+  const io::NamedTensors good = io::read_safetensors(dir / "good.ckpt", &metadata);
+  // Rewrites the checkpoint with one tensor replaced, added, or dropped (when `replacement` is
+  // undefined).
+  const auto tampered = [&](const std::string& name, Tensor replacement) {
+    io::NamedTensors tensors;
+    for (const auto& [key, tensor] : good) {
+      if (key != name) tensors.emplace_back(key, tensor);
+    }
+    if (replacement.defined()) tensors.emplace_back(name, replacement);
+    const auto path = dir / ("tampered-" + name + ".ckpt");
+    io::write_safetensors(
+        path, tensors,
+        {{"format", metadata.at("format")}, {"optimizer", metadata.at("optimizer")}});
+    return path;
+  };
+
+  Run target(every_optimizer()[3].second, 6);
+  target.train_epoch();
+  const auto model_before = bytes_of(target.model.parameters());
+  const auto optimizer_before = bytes_of(target.optimizer->state_dict());
+  const auto scheduler_before = bytes_of(target.scheduler->state_dict());
+  const auto generator_before = default_generator().state().words;
+  CheckpointExtra extra = target.extra();
+  const auto rejects = [&](const std::filesystem::path& path, const std::string& fragment) {
+    INFO(path.filename().string());
+    CHECK_TG_ERROR(load_checkpoint(path, target.model, *target.optimizer, extra), fragment);
+    CHECK(bytes_of(target.model.parameters()) == model_before);
+    CHECK(bytes_of(target.optimizer->state_dict()) == optimizer_before);
+    CHECK(bytes_of(target.scheduler->state_dict()) == scheduler_before);
+    CHECK(default_generator().state().words == generator_before);
+    CHECK(extra.step == target.steps);
+  };
+  rejects(dir / "plain.safetensors", "not a tapegrad checkpoint");
+  rejects(tampered("optimizer.state.0.square_avg", zeros({3})), "'state.0.square_avg' is missing");
+  rejects(tampered("optimizer.state.1.step", full({}, 0.5, {.dtype = Dtype::Float64})),
+          "is not a count");
+  rejects(tampered("optimizer.group.0.centered", full({}, 2.0, {.dtype = Dtype::Float64})),
+          "is not 0 or 1");
+  rejects(tampered("optimizer.group.0.lr", full({}, -1.0, {.dtype = Dtype::Float64})),
+          "invalid lr");
+  rejects(tampered("optimizer.state.0.grad_avg", Tensor()), "'state.0.grad_avg' is missing");
+  rejects(tampered("optimizer.group.0.extra_option", full({}, 1.0)), "unexpected entry");
+  // The scheduler is loaded after the optimizer: the optimizer must be rolled back.
+  rejects(tampered("scheduler.last_epoch", full({}, -1.0, {.dtype = Dtype::Float64})),
+          "is not a count");
+  rejects(tampered("generator.words", zeros({4}, {.dtype = Dtype::Int64})), "all zero");
+  rejects(tampered("progress.step", Tensor()), "missing 'step'");
+  rejects(tampered("model.0.weight", zeros({8, 2})), "Float32 [8, 2] in the file");
+  rejects(tampered("model.2.bias", Tensor()), "no tensor 'model.2.bias'");
+  rejects(tampered("stray", zeros({1})), "'stray'");
+
+  optim::Adam adam(target.model.parameters(), {});
+  CHECK_TG_ERROR(load_checkpoint(dir / "good.ckpt", target.model, adam, extra),
+                 "holds RMSProp state, but the optimizer is Adam");
+  CheckpointExtra no_scheduler{.generator = &default_generator()};
+  CHECK_TG_ERROR(load_checkpoint(dir / "good.ckpt", target.model, *target.optimizer, no_scheduler),
+                 "CheckpointExtra::scheduler is null");
+  CHECK(bytes_of(target.model.parameters()) == model_before);
+}
+
+TEST_CASE("save_checkpoint rejects negative progress") {
+  ScratchDir dir;
+  nn::Linear layer(2, 1);
+  optim::SGD sgd(layer.parameters(), {.lr = 0.1});
+  CHECK_TG_ERROR(save_checkpoint(dir / "x.ckpt", layer, sgd, {.epoch = -1}),
+                 "must not be negative");
+  CHECK_FALSE(std::filesystem::exists(dir / "x.ckpt"));
+}
