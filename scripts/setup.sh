@@ -3,7 +3,7 @@
 # Idempotent: when everything is present it changes nothing and needs no network.
 set -euo pipefail
 
-packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
+packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist python3-numpy)
 
 missing=()
 for package in "${packages[@]}"; do

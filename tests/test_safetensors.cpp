@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture.hpp"
 #include "helpers.hpp"
 #include "io_helpers.hpp"
 
@@ -192,4 +193,16 @@ TEST_CASE("write_safetensors and read_safetensors keep names, dtypes and metadat
                  "reserved");
   CHECK_TG_ERROR(io::write_safetensors(dir / "u.safetensors", {{"a", Tensor()}}), "undefined");
   CHECK_FALSE(std::filesystem::exists(dir / "u.safetensors"));
+}
+
+TEST_CASE("a PyTorch nn.Linear state dict loads into nn::Linear and gives PyTorch's outputs") {
+  nn::Linear layer(5, 3);
+  load(layer, kFixtures / "torch_linear_5_3.safetensors");
+  const auto cases = tg::testing::read_fixture("torch_linear_5_3.txt");
+  REQUIRE(cases.size() == 1);
+  const Tensor x = cases[0].at("x").to(Dtype::Float32);
+  const std::vector<double> expected = cases[0].at("y").to_vector<double>();
+  const std::vector<float> got = layer(x).to_vector<float>();
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(expected[i]).margin(1e-6));
 }
