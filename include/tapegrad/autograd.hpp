@@ -74,6 +74,13 @@ class NoGradGuard {
   bool previous_;
 };
 
+/// Anomaly mode (off by default, process-wide, free when off): the first op whose forward
+/// output, or whose backward's gradient for an input, holds NaN or Inf throws a tg::Error
+/// naming that op. Costs one scan of every op's output while on.
+void set_detect_anomaly(bool enabled);
+/// True while anomaly mode is on.
+bool is_anomaly_enabled();
+
 /// Backpropagates `gradient` from `root` into the leaves' .grad().
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
 

@@ -5,6 +5,7 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/anomaly.hpp"
 #include "ops/kernels.hpp"
 #include "tensor/tensor_impl.hpp"
 
@@ -86,6 +87,7 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
   }
   Tensor seed = seed_gradient(root, gradient);
   NoGradGuard no_grad;
+  detail::BackwardScope in_backward;
   if (root.is_leaf()) {
     accumulate_into_leaf(root.impl(), seed);
     return;
@@ -100,6 +102,9 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     pending.erase(it);
     Grads grads = node->apply(grad_output);
     grad_output = Tensor();
+    if (detail::anomaly_enabled()) {
+      for (size_t i = 0; i < grads.size(); ++i) detail::check_backward_output(*node, i, grads[i]);
+    }
     const std::vector<Edge>& inputs = node->inputs();
     for (size_t i = 0; i < inputs.size() && i < grads.size(); ++i) {
       if (!inputs[i].needs_grad() || !grads[i].defined()) continue;

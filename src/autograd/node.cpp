@@ -1,6 +1,7 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
 
+#include "autograd/anomaly.hpp"
 #include "tensor/tensor_impl.hpp"
 
 #include <atomic>
@@ -61,6 +62,7 @@ bool Node::is_released() const { return !backward_; }
 
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
               BackwardFn backward) {
+  if (detail::anomaly_enabled()) detail::check_forward_output(name, output);
   if (!is_grad_enabled() || !is_floating(output.dtype())) return output;
   bool any_needs_grad = false;
   for (const Tensor& input : inputs) any_needs_grad |= input.defined() && input.requires_grad();
