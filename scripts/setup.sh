@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever tapegrad needs that this machine lacks.
+# `setup.sh` installs what building and the examples need; `setup.sh --tests` adds what the
+# full test run needs (clang and its sanitizer runtime for the fuzz harnesses, numpy for the
+# interoperability test, a German locale for the CSV test).
 # Idempotent: when everything is present it changes nothing and needs no network.
 set -euo pipefail
 
-packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist python3-numpy)
+packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev
+          dataset-fashion-mnist)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(clang libclang-rt-14-dev python3-numpy locales)
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -11,11 +21,14 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  "${as_root[@]}" apt-get update
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+fi
 
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
-echo "setup: installing ${missing[*]}"
-"${as_root[@]}" apt-get update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y --no-install-recommends "${missing[@]}"
+if [ "${1:-}" = "--tests" ] && ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  echo "setup: generating the de_DE.UTF-8 locale"
+  "${as_root[@]}" localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi

@@ -148,10 +148,23 @@ TEST_CASE("read_csv names the file, line and column of bad input", "[data]") {
                  "quote.csv line 2: a quoted field is not closed");
   CHECK_TG_ERROR(read_csv(dir.write("label.csv", "1,0.5\n"),
                           {.has_header = false, .target_dtype = tg::Dtype::Int64}),
-                 "label.csv line 1, column 2: class label '0.5' is not an integer");
+                 "label.csv line 1, column 2: class label '0.5' is not a non-negative integer");
   CHECK_TG_ERROR(read_csv(dir.write("one.csv", "1\n2\n"), {.has_header = false}),
                  "expected at least 2 columns");
   CHECK_TG_ERROR(read_csv((dir.path / "missing.csv").string()), "read_csv: cannot open");
+  CHECK_TG_ERROR(read_csv(dir.write("nan.csv", "a,b\nnan,1\n")),
+                 "nan.csv line 2, column 1: 'nan' is not a finite Float32 number");
+  CHECK_TG_ERROR(read_csv(dir.write("inf.csv", "a,b\n1,-inf\n")), "'-inf' is not a finite");
+  CHECK_TG_ERROR(read_csv(dir.write("big.csv", "a,b\n1e39,1\n")), "'1e39' is not a finite Float32");
+  CHECK_TG_ERROR(read_csv(dir.write("huge.csv", "a,b\n1e999,1\n")), "cannot read '1e999'");
+  CHECK_TG_ERROR(read_csv(dir.write("label_big.csv", "1,1e30\n"),
+                          {.has_header = false, .target_dtype = tg::Dtype::Int64}),
+                 "class label '1e30' is not a non-negative integer");
+  CHECK_TG_ERROR(read_csv(dir.write("label_neg.csv", "1,-3\n"),
+                          {.has_header = false, .target_dtype = tg::Dtype::Int64}),
+                 "class label '-3' is not a non-negative integer");
+  CHECK_TG_ERROR(read_csv(dir.write("d.csv", "1,2\n"), {.delimiter = '"'}),
+                 "the delimiter cannot be a quote");
 }
 
 TEST_CASE("load_mnist reads plain and gzip IDX files with the right values", "[data]") {
@@ -208,4 +221,12 @@ TEST_CASE("the Fashion-MNIST package's files load with their known first values"
   std::vector<int64_t> counts(10, 0);
   for (int64_t label : test.targets.to_vector<int64_t>()) ++counts[label];
   CHECK(counts == std::vector<int64_t>(10, 1000));  // Fashion-MNIST's test set is balanced
+  // Pixels: the first non-zero one (index 215) is 3/255, and all bytes sum to 573469082
+  // (computed from the package's file with Python's gzip module).
+  const std::vector<float> pixels = test.inputs.to_vector<float>();
+  CHECK(std::find_if(pixels.begin(), pixels.end(), [](float p) { return p != 0; }) - pixels.begin() == 215);
+  CHECK(pixels[215] == 3.0f / 255.0f);
+  double byte_sum = 0;
+  for (const float p : pixels) byte_sum += std::round(p * 255.0f);
+  CHECK(byte_sum == 573469082.0);
 }

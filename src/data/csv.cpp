@@ -4,6 +4,8 @@
 #include <tapegrad/error.hpp>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -84,7 +86,17 @@ double parse_number(const std::string& path, const Record& record, size_t column
     fail("read_csv: {} line {}, column {}: cannot read '{}' as a number", path, record.line,
          column + 1, record.fields[column]);
   }
+  // NaN and Inf would poison training silently; a value beyond Float32's range would become Inf.
+  if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max()) {
+    fail("read_csv: {} line {}, column {}: '{}' is not a finite Float32 number", path,
+         record.line, column + 1, record.fields[column]);
+  }
   return value;
+}
+
+// A whole number in [0, 2^53]: exactly representable, so the conversion is safe and exact.
+bool is_class_label(double value) {
+  return value >= 0 && value <= 9007199254740992.0 && value == std::floor(value);
 }
 
 }  // namespace
@@ -93,6 +105,10 @@ TensorDataset read_csv(const std::string& path, CsvOptions options) {
   if (options.target_dtype != Dtype::Float32 && options.target_dtype != Dtype::Float64 &&
       options.target_dtype != Dtype::Int64) {
     fail("read_csv: unsupported target dtype {}", options.target_dtype);
+  }
+  if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r') {
+    fail("read_csv: the delimiter cannot be a quote or a line break (got code {})",
+         static_cast<int>(options.delimiter));
   }
   std::vector<Record> records = split_records(path, read_file(path), options.delimiter);
   const size_t first = options.has_header ? 1 : 0;
@@ -122,8 +138,8 @@ TensorDataset read_csv(const std::string& path, CsvOptions options) {
       const double value = parse_number(path, record, c);
       if (c != target) {
         inputs.push_back(static_cast<float>(value));
-      } else if (options.target_dtype == Dtype::Int64 && value != static_cast<int64_t>(value)) {
-        fail("read_csv: {} line {}, column {}: class label '{}' is not an integer", path,
+      } else if (options.target_dtype == Dtype::Int64 && !is_class_label(value)) {
+        fail("read_csv: {} line {}, column {}: class label '{}' is not a non-negative integer", path,
              record.line, c + 1, record.fields[c]);
       } else {
         targets.push_back(value);

@@ -85,8 +85,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
   const int64_t rows = logits.size(0), classes = logits.size(1);
   const double smoothing = options.label_smoothing;
   // loss_i = (1 − ε)·(−log p[i, yᵢ]) + ε·(−Σ_c log p[i, c]) / C   (PyTorch's label smoothing)
-  const auto [row_max, log_sum] = visit_floating(
+  // Named tensors, not a structured binding: lambdas may capture those only from C++20 on,
+  // which clang 14 (used by the fuzz build) does not implement.
+  const std::pair<Tensor, Tensor> stats = visit_floating(
       logits, "cross_entropy", [&]<class T>() { return row_max_and_log_sum<T>(logits); });
+  const Tensor& row_max = stats.first;
+  const Tensor& log_sum = stats.second;
   Tensor losses = visit_floating(logits, "cross_entropy", [&]<class T>() {
     Tensor out = make_tensor({rows}, logits.dtype());
     const T* z = logits.data<T>();
