@@ -17,7 +17,8 @@ struct Training {
 };
 
 void append_bytes(std::string& out, const tg::Tensor& t) {
-  out.append(static_cast<const char*>(t.raw_data()), static_cast<size_t>(t.numel()) * tg::dtype_size(t.dtype()));
+  out.append(static_cast<const char*>(t.raw_data()),
+             static_cast<size_t>(t.numel()) * tg::dtype_size(t.dtype()));
 }
 
 // Every bit of the training state.

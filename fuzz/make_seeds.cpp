@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   tg::optim::RMSProp optimizer(model.parameters(), {.lr = 0.01, .momentum = 0.9, .centered = true});
   tg::optim::StepLR scheduler(optimizer, 2);
   tg::Generator generator(1);
-  tg::CheckpointExtra extra{.epoch = 0, .step = 0, .scheduler = &scheduler, .generator = &generator};
+  tg::CheckpointExtra extra{
+      .epoch = 0, .step = 0, .scheduler = &scheduler, .generator = &generator};
   tg::save_checkpoint(corpus / "checkpoint" / "fresh.ckpt", model, optimizer, extra);
   const tg::Tensor x = tg::randn({4, 3});
   for (int step = 1; step <= 2; ++step) {

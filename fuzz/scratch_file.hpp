@@ -14,8 +14,9 @@ namespace fuzz {
 /// A directory of this process's own under /dev/shm (or the temporary directory).
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    const std::filesystem::path base =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
+                                           ? "/dev/shm"
+                                           : std::filesystem::temp_directory_path();
     auto path = base / ("tapegrad-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(path);
     return path;
@@ -24,7 +25,8 @@ inline const std::filesystem::path& scratch_dir() {
 }
 
 /// Writes `size` bytes to scratch_dir()/name and returns the path.
-inline std::filesystem::path write_scratch(const std::string& name, const uint8_t* data, size_t size) {
+inline std::filesystem::path write_scratch(const std::string& name, const uint8_t* data,
+                                           size_t size) {
   const auto path = scratch_dir() / name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

@@ -205,6 +205,15 @@ TEST_CASE("load_mnist rejects damaged files before allocating", "[data]") {
   bad_label[8 + 2] = 11;
   dir.write("train-labels-idx1-ubyte", bad_label);
   CHECK_TG_ERROR(load_mnist(d, Split::Train), "label 11 at index 2");
+  dir.write("train-labels-idx1-ubyte", idx_labels(4) + "x");
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "holds more bytes than the 12 its header declares");
+  // A gzip bomb (16 MiB of zeros behind a header declaring 4 images) stops at the declared size.
+  std::remove((dir.path / "train-images-idx3-ubyte").c_str());
+  dir.write("train-labels-idx1-ubyte", idx_labels(4));
+  dir.write("train-images-idx3-ubyte.gz", gzip(idx_images(4) + std::string(size_t{1} << 24, '\0')));
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "holds more bytes than the 3152 its header declares");
+  dir.write("train-images-idx3-ubyte.gz", gzip(idx_images(4)).substr(0, 40));
+  CHECK_TG_ERROR(load_mnist(d, Split::Train), "train-images-idx3-ubyte.gz");
 }
 
 TEST_CASE("the Fashion-MNIST package's files load with their known first values",
@@ -224,7 +233,9 @@ TEST_CASE("the Fashion-MNIST package's files load with their known first values"
   // Pixels: the first non-zero one (index 215) is 3/255, and all bytes sum to 573469082
   // (computed from the package's file with Python's gzip module).
   const std::vector<float> pixels = test.inputs.to_vector<float>();
-  CHECK(std::find_if(pixels.begin(), pixels.end(), [](float p) { return p != 0; }) - pixels.begin() == 215);
+  CHECK(std::find_if(pixels.begin(), pixels.end(), [](float p) { return p != 0; }) -
+            pixels.begin() ==
+        215);
   CHECK(pixels[215] == 3.0f / 255.0f);
   double byte_sum = 0;
   for (const float p : pixels) byte_sum += std::round(p * 255.0f);

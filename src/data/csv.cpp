@@ -5,8 +5,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace tg::data {
@@ -88,8 +88,8 @@ double parse_number(const std::string& path, const Record& record, size_t column
   }
   // NaN and Inf would poison training silently; a value beyond Float32's range would become Inf.
   if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max()) {
-    fail("read_csv: {} line {}, column {}: '{}' is not a finite Float32 number", path,
-         record.line, column + 1, record.fields[column]);
+    fail("read_csv: {} line {}, column {}: '{}' is not a finite Float32 number", path, record.line,
+         column + 1, record.fields[column]);
   }
   return value;
 }
@@ -139,8 +139,8 @@ TensorDataset read_csv(const std::string& path, CsvOptions options) {
       if (c != target) {
         inputs.push_back(static_cast<float>(value));
       } else if (options.target_dtype == Dtype::Int64 && !is_class_label(value)) {
-        fail("read_csv: {} line {}, column {}: class label '{}' is not a non-negative integer", path,
-             record.line, c + 1, record.fields[c]);
+        fail("read_csv: {} line {}, column {}: class label '{}' is not a non-negative integer",
+             path, record.line, c + 1, record.fields[c]);
       } else {
         targets.push_back(value);
       }
