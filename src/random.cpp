@@ -1,3 +1,4 @@
+#include <tapegrad/error.hpp>
 #include <tapegrad/random.hpp>
 
 #include <algorithm>
@@ -59,15 +60,17 @@ double Generator::normal() {
 }
 
 uint64_t Generator::below(uint64_t n) {
+  if (n == 0) fail("Generator.below: n must be positive, got 0");
   // Rejection sampling: draws in the incomplete top block would favour small values.
-  const uint64_t limit = n == 0 ? 0 : UINT64_MAX - UINT64_MAX % n;
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t draw = next_u64();
-  while (n != 0 && draw >= limit) draw = next_u64();
-  return n == 0 ? 0 : draw % n;
+  while (draw >= limit) draw = next_u64();
+  return draw % n;
 }
 
 std::vector<int64_t> Generator::permutation(int64_t n) {
-  std::vector<int64_t> order(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  if (n < 0) fail("Generator.permutation: n must not be negative, got {}", n);
+  std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[below(i)]);
   return order;

@@ -7,7 +7,10 @@ namespace tg {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t extent : shape) n *= extent;
+  for (int64_t extent : shape) {
+    if (__builtin_mul_overflow(n, extent, &n))
+      fail("shape {} has more elements than an int64 can count", shape_str(shape));
+  }
   return n;
 }
 

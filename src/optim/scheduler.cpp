@@ -57,6 +57,8 @@ void LRScheduler::load_state_dict(const StateDict& state) {
 
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+  if (!(gamma > 0 && std::isfinite(gamma)))
+    fail("StepLR: invalid gamma: {} (expected gamma > 0)", gamma);
   if (step_size <= 0) fail("StepLR: invalid step_size: {} (expected step_size > 0)", step_size);
 }
 
@@ -69,7 +71,11 @@ std::vector<double> StepLR::get_lr() const {
 }
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
-    : LRScheduler(optimizer), gamma_(gamma) {}
+    : LRScheduler(optimizer), gamma_(gamma) {
+  // A negative factor would make the learning rate negative; PyTorch does not check.
+  if (!(gamma > 0 && std::isfinite(gamma)))
+    fail("ExponentialLR: invalid gamma: {} (expected gamma > 0)", gamma);
+}
 
 // lr ← lr·γ every epoch.
 std::vector<double> ExponentialLR::get_lr() const {

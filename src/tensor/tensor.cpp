@@ -4,6 +4,7 @@
 
 #include "tensor/tensor_impl.hpp"
 
+#include <new>
 #include <utility>
 
 namespace tg {
@@ -14,7 +15,14 @@ Tensor make_tensor(Shape shape, Dtype dtype) {
   }
   auto impl = std::make_shared<TensorImpl>();
   impl->numel = shape_numel(shape);
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(impl->numel) * dtype_size(dtype));
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(impl->numel), dtype_size(dtype), &bytes))
+    fail("tensor: cannot allocate {} {}: its size overflows", dtype, shape_str(shape));
+  try {
+    impl->storage = std::make_shared<Storage>(bytes);
+  } catch (const std::bad_alloc&) {
+    fail("tensor: cannot allocate {} {} ({} bytes): out of memory", dtype, shape_str(shape), bytes);
+  }
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));

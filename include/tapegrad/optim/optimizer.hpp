@@ -149,6 +149,7 @@ class OptimizerBase : public Optimizer {
 
  protected:
   OptimizerBase(std::vector<Tensor> params, Options options) {
+    if (params.empty()) fail("{}: got an empty parameter list", Options::kName);
     add_param_group(std::move(params), options);
   }
 
