@@ -3,6 +3,9 @@
 #include "helpers.hpp"
 #include "io_helpers.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <functional>
 #include <memory>
 
@@ -213,4 +216,35 @@ TEST_CASE("save_checkpoint rejects negative progress") {
   CHECK_TG_ERROR(save_checkpoint(dir / "x.ckpt", layer, sgd, {.epoch = -1}),
                  "must not be negative");
   CHECK_FALSE(std::filesystem::exists(dir / "x.ckpt"));
+}
+
+TEST_CASE("resuming in another environment warns that the last bits may differ") {
+  ScratchDir dir;
+  nn::Linear layer(2, 1);
+  optim::SGD sgd(layer.parameters(), {.lr = 0.1});
+  save_checkpoint(dir / "run.ckpt", layer, sgd);
+  // Pretend the checkpoint came from a run with 9 threads (same length: the header stays valid).
+  auto bytes = tg::testing::read_bytes(dir / "run.ckpt");
+  std::string text(bytes.begin(), bytes.end());
+  const std::string now = fmt::format("\"threads\":\"{}\"", num_threads());
+  REQUIRE(text.find(now) != std::string::npos);
+  REQUIRE(now.size() == 13);  // one digit, like the replacement
+  text.replace(text.find(now), now.size(), "\"threads\":\"9\"");
+  tg::testing::write_bytes(dir / "run.ckpt", {text.begin(), text.end()});
+
+  // Capture stderr in a file while loading.
+  const int saved = ::dup(2);
+  const auto log = dir / "stderr.txt";
+  const int file = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(file, 2);
+  CheckpointExtra extra;
+  load_checkpoint(dir / "run.ckpt", layer, sgd, extra);
+  ::dup2(saved, 2);
+  ::close(file);
+  ::close(saved);
+  const auto written = tg::testing::read_bytes(log);
+  const std::string message(written.begin(), written.end());
+  CHECK_THAT(message, Catch::Matchers::Contains(
+                          fmt::format("written with threads 9, now {}", num_threads())));
+  CHECK_THAT(message, Catch::Matchers::Contains("may differ from an uninterrupted one"));
 }
