@@ -36,11 +36,17 @@ case "$mode" in
     seconds=${2:?usage: fuzz/run.sh run SECONDS [NAME...]}
     shift 2
     [ $# -gt 0 ] && names=("$@")
+    crashed=()
     for name in "${names[@]}"; do
       mkdir -p build-fuzz/corpus/"$name" build-fuzz/artifacts/"$name"
       ./build-fuzz/fuzz/fuzz_"$name" "${limits[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-        -artifact_prefix=build-fuzz/artifacts/"$name"/ build-fuzz/corpus/"$name" fuzz/corpus/"$name"
+        -artifact_prefix=build-fuzz/artifacts/"$name"/ build-fuzz/corpus/"$name" fuzz/corpus/"$name" ||
+        crashed+=("$name")
     done
+    if [ ${#crashed[@]} -gt 0 ]; then
+      echo "crashed: ${crashed[*]} (inputs in build-fuzz/artifacts/)" >&2
+      exit 1
+    fi
     ;;
   *) echo "unknown mode '$mode'" >&2; exit 2 ;;
 esac
