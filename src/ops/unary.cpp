@@ -4,13 +4,33 @@
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+#include "ops/vector_math.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 namespace tg {
 
+namespace {
+
+// Float32 goes through the vectorizable versions (same accuracy as libm's scalar ones);
+// Float64, which exists for precise gradient checks, keeps libm.
+template <class T>
+T exp_of(T v) {
+  if constexpr (std::is_same_v<T, float>) return vmath::exp(v);
+  return std::exp(v);
+}
+
+template <class T>
+T tanh_of(T v) {
+  if constexpr (std::is_same_v<T, float>) return vmath::tanh(v);
+  return std::tanh(v);
+}
+
+}  // namespace
+
 Tensor exp(const Tensor& x) {
-  Tensor y = map_elements(x, "exp", [](auto v) { return std::exp(v); });
+  Tensor y = map_elements(x, "exp", [](auto v) { return exp_of(v); });
   // d exp(x)/dx = exp(x)
   return record("exp", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads { return {gy * y}; });
 }
@@ -62,7 +82,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor y = map_elements(x, "tanh", [](auto v) { return std::tanh(v); });
+  Tensor y = map_elements(x, "tanh", [](auto v) { return tanh_of(v); });
   // d tanh(x)/dx = 1 − tanh²(x)
   return record("tanh", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
     return {
