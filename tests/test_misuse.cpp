@@ -24,7 +24,7 @@ TEST_CASE("impossible sizes are errors, not overflows or std::bad_alloc", "[misu
   constexpr int64_t big = int64_t{1} << 40;
   CHECK_TG_ERROR(tg::zeros({big, big}), "shape [1099511627776, 1099511627776] has more elements");
   CHECK_TG_ERROR(tg::empty({std::numeric_limits<int64_t>::max()}), "cannot allocate Float32");
-  CHECK_TG_ERROR(tg::empty({big, 1 << 20}), "out of memory");
+  CHECK_TG_ERROR(tg::empty({big, 1 << 20}), "more than the 1 TiB tapegrad allows");
   CHECK_TG_ERROR(tg::ones({4}).reshape({-1, -1}), "reshape");
   CHECK_TG_ERROR(tg::ones({4}).reshape({3}), "reshape");
   CHECK_TG_ERROR(tg::ones({4}).reshape({-1, 0}), "reshape");
