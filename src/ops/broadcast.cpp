@@ -21,6 +21,20 @@ void require_broadcastable(const Shape& small, const Shape& large, const char* o
   }
 }
 
+// The common case of a bias gradient: [rows, columns] summed to [columns] or [1, columns].
+bool is_column_sum(const Shape& big, const Shape& small) {
+  return big.size() == 2 && ((small.size() == 1 && small[0] == big[1]) ||
+                             (small.size() == 2 && small[0] == 1 && small[1] == big[1]));
+}
+
+template <class T, class Acc>
+void column_sums(const T* in, int64_t rows, int64_t columns, Acc* acc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = in + r * columns;
+    for (int64_t j = 0; j < columns; ++j) acc[j] += row[j];  // same order as the general path
+  }
+}
+
 }  // namespace
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
@@ -51,12 +65,16 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     std::vector<Acc> acc(static_cast<size_t>(shape_numel(shape)), Acc(0));
     const T* in = x.data<T>();
     const Shape& big = x.shape();
-    const std::array<std::vector<int64_t>, 1> strides{broadcast_strides(shape, big)};
-    const int64_t inner = big.empty() ? 1 : big.back();
-    const int64_t step = strides[0].empty() ? 0 : strides[0].back();
-    for_each_row(big, strides, [&](int64_t r, const std::array<int64_t, 1>& offsets) {
-      for (int64_t j = 0; j < inner; ++j) acc[offsets[0] + j * step] += in[r * inner + j];
-    });
+    if (is_column_sum(big, shape)) {
+      column_sums(in, big[0], big[1], acc.data());  // fast path, same result
+    } else {
+      const std::array<std::vector<int64_t>, 1> strides{broadcast_strides(shape, big)};
+      const int64_t inner = big.empty() ? 1 : big.back();
+      const int64_t step = strides[0].empty() ? 0 : strides[0].back();
+      for_each_row(big, strides, [&](int64_t r, const std::array<int64_t, 1>& offsets) {
+        for (int64_t j = 0; j < inner; ++j) acc[offsets[0] + j * step] += in[r * inner + j];
+      });
+    }
     Tensor out = make_tensor(shape, x.dtype());
     T* o = out.data<T>();
     for (size_t i = 0; i < acc.size(); ++i) o[i] = static_cast<T>(acc[i]);
