@@ -214,7 +214,7 @@ struct SafetensorsReader::File {
 };
 
 SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, const char* op)
-    : file_(std::make_unique<File>(path, op)), op_(op) {
+    : file_(std::make_unique<File>(path, op)) {
   const std::string& source = file_->source;
   const uint64_t size = file_->input.size();
   if (size < 8)

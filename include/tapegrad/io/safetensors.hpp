@@ -69,7 +69,6 @@ class SafetensorsReader {
   std::vector<TensorInfo> tensors_;
   Metadata metadata_;
   uint64_t data_start_ = 0;
-  const char* op_;
 };
 
 /// Writes tensors (Float32, Float64 or Int64; unique non-empty names) and metadata atomically.
