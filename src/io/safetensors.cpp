@@ -234,8 +234,13 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, const ch
   if (header.empty() || header[0] != '{') fail("{}: the header does not start with '{{'", source);
 
   StrictJsonCheck check(source);
-  json::sax_parse(header, &check);
-  const json document = json::parse(header);
+  json document;
+  try {
+    json::sax_parse(header, &check);
+    document = json::parse(header);
+  } catch (const json::exception& error) {  // the check above should leave nothing to throw
+    fail("{}: the header is not valid JSON: {}", source, error.what());
+  }
   data_start_ = 8 + header_size;
   for (const auto& [name, value] : document.items()) {
     if (name == "__metadata__") {
