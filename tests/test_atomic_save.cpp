@@ -3,7 +3,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "helpers.hpp"
-#include "io_helpers.hpp"
+#include "scratch.hpp"
 
 #include <sys/mount.h>
 #include <sys/wait.h>

@@ -1,7 +1,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "helpers.hpp"
-#include "io_helpers.hpp"
+#include "scratch.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include "helpers.hpp"
+#include "scratch.hpp"
 
 #include <clocale>
 #include <filesystem>
@@ -12,23 +13,9 @@
 
 using tg::Tensor;
 using namespace tg::data;
+using tg::testing::ScratchDir;
 
 namespace {
-
-// A scratch directory under the build tree, removed at the end of the test.
-struct ScratchDir {
-  std::filesystem::path path;
-  explicit ScratchDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("tapegrad_" + name)) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return (path / name).string();
-  }
-};
 
 std::string big_endian(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
@@ -105,7 +92,7 @@ TEST_CASE("DataLoader batches every row once per epoch, reproducibly", "[data]")
 }
 
 TEST_CASE("read_csv reads headers, quotes, CRLF, a BOM and a missing final newline", "[data]") {
-  ScratchDir dir("csv");
+  ScratchDir dir;
   const std::string path =
       dir.write("a.csv", "\xEF\xBB\xBFx1,\"x 2\",y\r\n1.5,\"2\",3\r\n\r\n-4,5e-1,+6");
   const TensorDataset data = read_csv(path);
@@ -124,7 +111,7 @@ TEST_CASE("read_csv reads headers, quotes, CRLF, a BOM and a missing final newli
 }
 
 TEST_CASE("read_csv parses numbers the same under a German locale", "[data]") {
-  ScratchDir dir("csv_locale");
+  ScratchDir dir;
   const std::string path = dir.write("a.csv", "x,y\n1.5,2.25\n");
   const char* previous = std::setlocale(LC_NUMERIC, nullptr);
   const std::string saved = previous ? previous : "C";
@@ -137,7 +124,7 @@ TEST_CASE("read_csv parses numbers the same under a German locale", "[data]") {
 }
 
 TEST_CASE("read_csv names the file, line and column of bad input", "[data]") {
-  ScratchDir dir("csv_bad");
+  ScratchDir dir;
   CHECK_TG_ERROR(read_csv(dir.write("cell.csv", "a,b\n1,2\n3,x7\n")),
                  "cell.csv line 3, column 2: cannot read 'x7' as a number");
   CHECK_TG_ERROR(read_csv(dir.write("ragged.csv", "a,b\n1,2\n3,4,5\n")),
@@ -151,7 +138,7 @@ TEST_CASE("read_csv names the file, line and column of bad input", "[data]") {
                  "label.csv line 1, column 2: class label '0.5' is not a non-negative integer");
   CHECK_TG_ERROR(read_csv(dir.write("one.csv", "1\n2\n"), {.has_header = false}),
                  "expected at least 2 columns");
-  CHECK_TG_ERROR(read_csv((dir.path / "missing.csv").string()), "read_csv: cannot open");
+  CHECK_TG_ERROR(read_csv((dir.path() / "missing.csv").string()), "read_csv: cannot open");
   CHECK_TG_ERROR(read_csv(dir.write("nan.csv", "a,b\nnan,1\n")),
                  "nan.csv line 2, column 1: 'nan' is not a finite Float32 number");
   CHECK_TG_ERROR(read_csv(dir.write("inf.csv", "a,b\n1,-inf\n")), "'-inf' is not a finite");
@@ -168,12 +155,12 @@ TEST_CASE("read_csv names the file, line and column of bad input", "[data]") {
 }
 
 TEST_CASE("load_mnist reads plain and gzip IDX files with the right values", "[data]") {
-  ScratchDir dir("mnist");
+  ScratchDir dir;
   dir.write("train-images-idx3-ubyte", idx_images(3));
   dir.write("train-labels-idx1-ubyte", idx_labels(3));
   dir.write("t10k-images-idx3-ubyte.gz", gzip(idx_images(2)));
   dir.write("t10k-labels-idx1-ubyte.gz", gzip(idx_labels(2)));
-  const TensorDataset train = load_mnist(dir.path.string(), Split::Train);
+  const TensorDataset train = load_mnist(dir.path().string(), Split::Train);
   CHECK(train.inputs.shape() == tg::Shape{3, 784});
   CHECK(train.targets.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 2});
   const std::vector<float> pixels = train.inputs.to_vector<float>();
@@ -181,14 +168,14 @@ TEST_CASE("load_mnist reads plain and gzip IDX files with the right values", "[d
   CHECK(pixels[784 + 5] == 6 / 255.0f);        // image 1, pixel 5: (1 + 5) % 256
   CHECK(pixels[2 * 784 + 253] == 1.0f);        // image 2, pixel 253: (2 + 253) % 256 = 255
   CHECK(pixels[2 * 784 + 255] == 1 / 255.0f);  // (2 + 255) % 256 = 1
-  const TensorDataset test = load_mnist(dir.path.string(), Split::Test);
+  const TensorDataset test = load_mnist(dir.path().string(), Split::Test);
   CHECK(test.targets.to_vector<int64_t>() == std::vector<int64_t>{0, 1});
   CHECK(test.inputs.to_vector<float>()[784 + 1] == 2 / 255.0f);
 }
 
 TEST_CASE("load_mnist rejects damaged files before allocating", "[data]") {
-  ScratchDir dir("mnist_bad");
-  const std::string d = dir.path.string();
+  ScratchDir dir;
+  const std::string d = dir.path().string();
   CHECK_TG_ERROR(load_mnist(d, Split::Train), "neither 'train-images-idx3-ubyte' nor");
   dir.write("train-labels-idx1-ubyte", idx_labels(3));
   dir.write("train-images-idx3-ubyte", idx_images(3).substr(0, 16 + 784 * 2));
@@ -208,7 +195,7 @@ TEST_CASE("load_mnist rejects damaged files before allocating", "[data]") {
   dir.write("train-labels-idx1-ubyte", idx_labels(4) + "x");
   CHECK_TG_ERROR(load_mnist(d, Split::Train), "holds more bytes than the 12 its header declares");
   // A gzip bomb (16 MiB of zeros behind a header declaring 4 images) stops at the declared size.
-  std::remove((dir.path / "train-images-idx3-ubyte").c_str());
+  std::remove((dir.path() / "train-images-idx3-ubyte").c_str());
   dir.write("train-labels-idx1-ubyte", idx_labels(4));
   dir.write("train-images-idx3-ubyte.gz", gzip(idx_images(4) + std::string(size_t{1} << 24, '\0')));
   CHECK_TG_ERROR(load_mnist(d, Split::Train), "holds more bytes than the 3152 its header declares");

@@ -4,7 +4,7 @@
 
 #include "fixture.hpp"
 #include "helpers.hpp"
-#include "io_helpers.hpp"
+#include "scratch.hpp"
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-// Shared by the save/load and checkpoint tests: scratch directories and bitwise comparisons.
+// Shared by the tests that touch files: scratch directories and bitwise comparisons.
 #pragma once
 
 #include <tapegrad/tapegrad.hpp>
@@ -29,6 +29,11 @@ class ScratchDir {
   ScratchDir& operator=(const ScratchDir&) = delete;
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
   const std::filesystem::path& path() const { return path_; }
+  /// Writes `bytes` to the file `name` in this directory and returns its path.
+  std::string write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path_ / name, std::ios::binary) << bytes;
+    return (path_ / name).string();
+  }
 
  private:
   std::filesystem::path path_;
