@@ -16,17 +16,14 @@ struct Training {
   tg::Generator generator{1};
 };
 
-void append_bytes(std::string& out, const tg::Tensor& t) {
-  out.append(static_cast<const char*>(t.raw_data()),
-             static_cast<size_t>(t.numel()) * tg::dtype_size(t.dtype()));
-}
-
 // Every bit of the training state.
 std::string fingerprint(Training& t) {
   std::string out;
-  for (const auto& [key, tensor] : t.optimizer.state_dict()) out += key, append_bytes(out, tensor);
-  for (const auto& [key, tensor] : t.scheduler.state_dict()) out += key, append_bytes(out, tensor);
-  for (const tg::Tensor& p : t.model.parameters()) append_bytes(out, p);
+  for (const auto& [key, tensor] : t.optimizer.state_dict())
+    out += key, fuzz::append_bytes(out, tensor);
+  for (const auto& [key, tensor] : t.scheduler.state_dict())
+    out += key, fuzz::append_bytes(out, tensor);
+  for (const tg::Tensor& p : t.model.parameters()) fuzz::append_bytes(out, p);
   return out + std::to_string(t.generator.state().words[0]);
 }
 

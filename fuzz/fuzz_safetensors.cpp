@@ -10,12 +10,9 @@
 
 namespace {
 
-// The parameters' bytes: compared bitwise, since a loaded NaN never equals itself as a float.
 std::string bytes_of(const tg::nn::Module& module) {
   std::string out;
-  for (const tg::Tensor& p : module.parameters())
-    out.append(static_cast<const char*>(p.raw_data()),
-               static_cast<size_t>(p.numel()) * sizeof(float));
+  for (const tg::Tensor& p : module.parameters()) fuzz::append_bytes(out, p);
   return out;
 }
 

@@ -1,5 +1,8 @@
-// The fuzz harnesses hand their input to the real file readers through a scratch file.
+// What the fuzz harnesses share: a scratch file to hand their input to the real file readers,
+// and bitwise snapshots to check that a rejected file changed nothing.
 #pragma once
+
+#include <tapegrad/tensor.hpp>
 
 #include <unistd.h>
 
@@ -31,6 +34,12 @@ inline std::filesystem::path write_scratch(const std::string& name, const uint8_
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
+}
+
+/// Appends the tensor's bytes: compared bitwise, since a loaded NaN never equals itself.
+inline void append_bytes(std::string& out, const tg::Tensor& t) {
+  out.append(static_cast<const char*>(t.raw_data()),
+             static_cast<size_t>(t.numel()) * tg::dtype_size(t.dtype()));
 }
 
 }  // namespace fuzz
