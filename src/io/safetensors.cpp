@@ -250,15 +250,14 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, const ch
     }
   }
   check_layout(tensors_, size - data_start_, source);
+  for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
 }
 
 SafetensorsReader::~SafetensorsReader() = default;
 
 const TensorInfo* SafetensorsReader::find(const std::string& name) const {
-  for (const TensorInfo& info : tensors_) {
-    if (info.name == name) return &info;
-  }
-  return nullptr;
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
 NamedTensors SafetensorsReader::read_all() const {

@@ -67,6 +67,7 @@ class SafetensorsReader {
   struct File;
   std::unique_ptr<File> file_;
   std::vector<TensorInfo> tensors_;
+  std::map<std::string, size_t> index_;  // name → position in tensors_
   Metadata metadata_;
   uint64_t data_start_ = 0;
 };
