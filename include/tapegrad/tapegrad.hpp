@@ -11,6 +11,7 @@
 #include <tapegrad/format.hpp>
 #include <tapegrad/io/checkpoint.hpp>
 #include <tapegrad/io/safetensors.hpp>
+#include <tapegrad/memory.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/nn/init.hpp>

@@ -1,23 +1,21 @@
 #include <tapegrad/tensor.hpp>
 
+#include "tensor/block_cache.hpp"
 #include "tensor/storage.hpp"
 
 #include <atomic>
-#include <new>
 
 namespace tg {
 namespace {
-constexpr std::align_val_t kAlignment{64};  // a cache line, and enough for AVX-512 loads
 std::atomic<int64_t> live_storages{0};
 }  // namespace
 
-Storage::Storage(std::size_t bytes)
-    : data_(::operator new(bytes == 0 ? 1 : bytes, kAlignment)), bytes_(bytes) {
+Storage::Storage(std::size_t bytes) : data_(detail::acquire_block(bytes)), bytes_(bytes) {
   ++live_storages;
 }
 
 Storage::~Storage() {
-  ::operator delete(data_, kAlignment);
+  detail::release_block(data_, bytes_);
   --live_storages;
 }
 

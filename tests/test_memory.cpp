@@ -1,0 +1,91 @@
+// The per-thread cache of freed tensor storage (src/tensor/block_cache.cpp). Sanitizer builds
+// bypass the cache, so there these tests only check that nothing is kept.
+
+#include "helpers.hpp"
+
+#include <tapegrad/memory.hpp>
+
+#include <thread>
+
+using tg::Tensor;
+
+namespace {
+
+bool cache_enabled() {
+  tg::release_cached_memory();
+  { Tensor probe = tg::empty({16}); }
+  const bool kept = tg::cached_memory_bytes() > 0;
+  tg::release_cached_memory();
+  return kept;
+}
+
+}  // namespace
+
+TEST_CASE("freed storage is reused by the next tensor of the same byte size", "[memory]") {
+  if (!cache_enabled()) {
+    CHECK(tg::cached_memory_bytes() == 0);
+    WARN("the storage cache is bypassed in this (sanitizer) build");
+    return;
+  }
+  const void* first = nullptr;
+  {
+    Tensor a = tg::empty({250});
+    first = a.data<float>();
+  }
+  CHECK(tg::cached_memory_bytes() == 1000);
+  Tensor other_size = tg::empty({251});
+  CHECK(other_size.data<float>() != first);
+  CHECK(tg::cached_memory_bytes() == 1000);
+  Tensor same_bytes = tg::empty({125}, {.dtype = tg::Dtype::Float64});  // 1000 bytes as well
+  CHECK(static_cast<const void*>(same_bytes.data<double>()) == first);
+  CHECK(tg::cached_memory_bytes() == 0);
+  // Storage comes back 64-byte aligned, like fresh storage.
+  CHECK(reinterpret_cast<uintptr_t>(other_size.data<float>()) % 64 == 0);
+}
+
+TEST_CASE("the storage cache is bounded and can be released", "[memory]") {
+  if (!cache_enabled()) return;
+  { Tensor huge = tg::empty({int64_t{17} << 20}); }  // 68 MiB: above the 64 MiB block limit
+  CHECK(tg::cached_memory_bytes() == 0);
+  {
+    std::vector<Tensor> blocks;
+    for (int i = 0; i < 20; ++i) blocks.push_back(tg::empty({int64_t{4} << 20}));  // 20 × 16 MiB
+  }
+  CHECK(tg::cached_memory_bytes() > 0);
+  CHECK(tg::cached_memory_bytes() <= int64_t{256} << 20);
+  tg::release_cached_memory();
+  CHECK(tg::cached_memory_bytes() == 0);
+}
+
+TEST_CASE("a training step in steady state takes no new storage", "[memory]") {
+  if (!cache_enabled()) return;
+  tg::manual_seed(3);
+  tg::nn::Sequential model{tg::nn::Linear(5, 8), tg::nn::Tanh(), tg::nn::Linear(8, 1)};
+  tg::optim::RMSProp optimizer(model.parameters(), {.lr = 1e-3, .centered = true});
+  const Tensor x = tg::randn({16, 5});
+  const Tensor y = tg::randn({16, 1});
+  const auto step = [&] {
+    optimizer.zero_grad();
+    tg::nn::mse_loss(model(x), y).backward();
+    optimizer.step();
+  };
+  step();
+  step();
+  const int64_t cached = tg::cached_memory_bytes();
+  CHECK(cached > 0);
+  for (int i = 0; i < 5; ++i) {
+    step();
+    CHECK(tg::cached_memory_bytes() == cached);  // every block taken was given back
+  }
+}
+
+TEST_CASE("storage freed on another thread stays usable and is released with it", "[memory]") {
+  Tensor shared = tg::full({1000}, 2.0);
+  std::thread worker([moved = std::move(shared)]() mutable {
+    CHECK(tg::sum(moved).item<float>() == 2000.0f);
+    moved = Tensor();  // freed into the worker's cache, which is released at thread exit
+  });
+  worker.join();
+  Tensor fresh = tg::full({1000}, 3.0);
+  CHECK(tg::sum(fresh).item<float>() == 3000.0f);
+}
