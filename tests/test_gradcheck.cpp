@@ -187,6 +187,39 @@ TEST_CASE("gradcheck: composite expressions reuse tensors", "[gradcheck]") {
   });
 }
 
+TEST_CASE("gradcheck: fused linear and losses", "[gradcheck]") {
+  tg::manual_seed(11);
+  using tg::nn::Reduction;
+  const Tensor classes = tg::tensor({2, 0, 1, 2}, {4}, {.dtype = tg::Dtype::Int64});
+  std::vector<Row> rows{
+      {"linear",
+       [](const auto& in) { return tg::linear(in[0], in[1], in[2]); },
+       {randn64({5, 3}), randn64({4, 3}), randn64({4})}},
+      {"linear without bias",
+       [](const auto& in) { return tg::linear(in[0], in[1]); },
+       {randn64({5, 3}), randn64({4, 3})}},
+      {"linear of a vector",
+       [](const auto& in) { return tg::linear(in[0], in[1], in[2]); },
+       {randn64({3}), randn64({4, 3}), randn64({4})}},
+  };
+  for (Reduction reduction : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    const std::string name = reduction == Reduction::Mean  ? "mean"
+                             : reduction == Reduction::Sum ? "sum"
+                                                           : "none";
+    rows.push_back(
+        {"mse_loss " + name,
+         [reduction](const auto& in) { return tg::nn::mse_loss(in[0], in[1], reduction); },
+         {randn64({4, 3}), randn64({4, 3})}});
+    rows.push_back({"cross_entropy " + name,
+                    [reduction, classes](const auto& in) {
+                      return tg::nn::cross_entropy(
+                          in[0], classes, {.reduction = reduction, .label_smoothing = 0.1});
+                    },
+                    {randn64({4, 3})}});
+  }
+  check_rows(rows);
+}
+
 TEST_CASE("gradcheck reports a wrong backward rule", "[gradcheck]") {
   tg::manual_seed(9);
   // An op whose recorded gradient is deliberately off by a factor of two.
