@@ -2,6 +2,7 @@
 
 #include "ops/gemm.hpp"
 #include "ops/kernels.hpp"
+#include "ops/small_gemm.hpp"
 
 #include <cstring>
 
@@ -21,7 +22,10 @@ void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
   const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.size(1));
   const auto ldb = static_cast<blasint>(b.size(1));
-  if (a.dtype() == Dtype::Float32) {
+  if (a.dtype() == Dtype::Float32 && m * n * k <= detail::kSmallGemmVolume) {
+    detail::small_sgemm(transpose_a, transpose_b, m, n, k, a.data<float>(), lda, b.data<float>(),
+                        ldb, static_cast<float>(beta), c.data<float>());
+  } else if (a.dtype() == Dtype::Float32) {
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
                 static_cast<float>(beta), c.data<float>(), n);
   } else {

@@ -1,0 +1,102 @@
+// The Float32 kernel for small products (src/ops/small_gemm.cpp), the CPU's best version and
+// the SSE2 one, against a double-precision product, for every transpose combination, beta, and
+// shapes around its 8-column vectors, 32-column blocks and 4-row tiles; and through tg::matmul
+// against a Float64 matmul.
+
+#include "helpers.hpp"
+
+#include "ops/small_gemm.hpp"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace {
+
+struct Case {
+  bool transpose_a, transpose_b;
+  int64_t m, n, k;
+  float beta;
+  bool baseline_only;
+};
+
+// Checks small_sgemm on one case with deterministic pseudo-random operands.
+void check_case(const Case& c) {
+  // op(a) is m×k and op(b) k×n; stored transposed when asked, row-major, contiguous.
+  std::vector<float> a(static_cast<size_t>(c.m * c.k)), b(static_cast<size_t>(c.k * c.n));
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(std::sin(1.0 + 0.37 * i));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(std::cos(2.0 + 0.53 * i));
+  const auto a_at = [&](int64_t i, int64_t p) {
+    return c.transpose_a ? a[p * c.m + i] : a[i * c.k + p];
+  };
+  const auto b_at = [&](int64_t p, int64_t j) {
+    return c.transpose_b ? b[j * c.k + p] : b[p * c.n + j];
+  };
+  // beta = 0 must not read c: start from NaN there.
+  const float start = c.beta == 0 ? std::numeric_limits<float>::quiet_NaN() : 0.75f;
+  std::vector<float> out(static_cast<size_t>(c.m * c.n), start);
+  tg::detail::small_sgemm(c.transpose_a, c.transpose_b, c.m, c.n, c.k, a.data(),
+                          c.transpose_a ? c.m : c.k, b.data(), c.transpose_b ? c.k : c.n, c.beta,
+                          out.data(), c.baseline_only);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      double want = c.beta == 0 ? 0.0 : c.beta * double{start};
+      double scale = std::abs(want);
+      for (int64_t p = 0; p < c.k; ++p) {
+        want += double{a_at(i, p)} * b_at(p, j);
+        scale += std::abs(double{a_at(i, p)} * b_at(p, j));
+      }
+      INFO("m " << c.m << " n " << c.n << " k " << c.k << " ta " << c.transpose_a << " tb "
+                << c.transpose_b << " beta " << c.beta << " baseline " << c.baseline_only << " at "
+                << i << ", " << j);
+      REQUIRE(std::abs(out[i * c.n + j] - want) <= 1e-6 * (scale + 1));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("small_sgemm matches a double-precision product", "[ops][gemm]") {
+  int checked = 0;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (int64_t m : {1, 3, 4, 5, 9}) {
+        for (int64_t n : {1, 7, 8, 9, 16, 17, 24, 25, 32, 33, 41}) {
+          for (int64_t k : {1, 2, 13, 32}) {
+            for (float beta : {0.0f, 1.0f, 0.5f}) {
+              for (bool baseline_only : {false, true}) {
+                check_case({ta, tb, m, n, k, beta, baseline_only});
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 2 * 2 * 5 * 11 * 4 * 3 * 2);
+}
+
+TEST_CASE("small Float32 matmuls and linears agree with Float64 ones", "[ops][gemm]") {
+  tg::manual_seed(12);
+  // [32, 13]·[13, 32] is W2's first layer (small kernel); [64, 64]·[64, 64] goes to OpenBLAS.
+  for (int64_t size : {1, 5, 13, 32, 64}) {
+    const tg::Tensor a = tg::randn({32, size});
+    const tg::Tensor b = tg::randn({size, 32});
+    const tg::Tensor bias = tg::randn({32});
+    const tg::Tensor product = tg::matmul(a, b);
+    const tg::Tensor reference = tg::matmul(a.to(tg::Dtype::Float64), b.to(tg::Dtype::Float64));
+    const tg::Tensor fused = tg::linear(a, b.t().clone(), bias);
+    const tg::Tensor fused_reference = reference + bias.to(tg::Dtype::Float64);
+    const std::vector<double> got = product.to_vector<double>(),
+                              want = reference.to_vector<double>();
+    const std::vector<double> got_fused = fused.to_vector<double>();
+    const std::vector<double> want_fused = fused_reference.to_vector<double>();
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("inner size " << size << ", element " << i);
+      CHECK(std::abs(got[i] - want[i]) <= 1e-5 * (1 + std::abs(want[i])) * std::sqrt(size));
+      CHECK(std::abs(got_fused[i] - want_fused[i]) <=
+            1e-5 * (1 + std::abs(want_fused[i])) * std::sqrt(size));
+    }
+  }
+}
