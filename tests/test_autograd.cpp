@@ -46,6 +46,28 @@ TEST_CASE("backward misuse is a tg::Error naming the problem", "[autograd]") {
   CHECK_TG_ERROR((x * 2.0).set_requires_grad(false), "only leaf tensors");
 }
 
+TEST_CASE("a backward that throws leaves no gradient behind for the next one", "[autograd]") {
+  Tensor x = tg::tensor({1, 2}, {2}, {.requires_grad = true});
+  bool fail_once = true;
+  const auto flaky = [&fail_once](const Tensor& input) {
+    return tg::record("flaky", input.detach() * 2.0, {input},
+                      [&fail_once](const Tensor& gy) -> tg::Grads {
+                        if (fail_once) tg::fail("flaky: failing on purpose");
+                        return {gy * 2.0};
+                      });
+  };
+  // Backward runs newest first: the add hands a gradient to the older sum(x·3), which is still
+  // waiting for its turn when flaky throws.
+  const Tensor direct = tg::sum(x * 3.0);
+  const Tensor through_flaky = tg::sum(flaky(x));
+  Tensor loss = direct + through_flaky;
+  CHECK_THROWS_AS(loss.backward({}, true), tg::Error);
+  x.zero_grad();
+  fail_once = false;
+  loss.backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{5, 5});  // not 8: nothing stale
+}
+
 TEST_CASE("backward with an explicit gradient computes a vector-Jacobian product", "[autograd]") {
   Tensor x = tg::tensor({1, 2, 3}, {3}, {.requires_grad = true});
   (x * x).backward(tg::tensor({1, 0.5, -1}, {3}));

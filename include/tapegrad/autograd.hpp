@@ -45,11 +45,20 @@ class Node {
   /// Throws the "already freed, use retain_graph" error when released.
   void check_saved() const;
 
+  /// The engine's bookkeeping for this node during one backward pass (src/autograd/backward.cpp):
+  /// kept in the node so a pass needs no hash tables.
+  struct PassState {
+    uint64_t pass = 0;  // the last pass that reached this node
+    Tensor gradient;    // the gradient flowing into its output, summed over its uses
+  };
+  PassState& pass_state() const { return pass_state_; }
+
  private:
   const char* name_;
   uint64_t sequence_;
   std::vector<Edge> inputs_;
   BackwardFn backward_;
+  mutable PassState pass_state_;
 };
 
 /// Attaches a node to `output` when grad mode is on and any input requires grad; returns output.

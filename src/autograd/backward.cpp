@@ -10,17 +10,17 @@
 #include "tensor/tensor_impl.hpp"
 
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
+#include <atomic>
 
 namespace tg {
 namespace {
 
-// Every node reachable from `root`, newest first. A node is always created after the nodes of
-// its inputs, so descending creation order is a valid reverse topological order.
-std::vector<Node*> reverse_topological_order(Node* root) {
+// Every node reachable from `root`, newest first, each marked with `pass`. A node is always
+// created after the nodes of its inputs, so descending creation order is a valid reverse
+// topological order.
+std::vector<Node*> reverse_topological_order(Node* root, uint64_t pass) {
   std::vector<Node*> order;
-  std::unordered_set<Node*> seen{root};
+  root->pass_state().pass = pass;
   std::vector<Node*> stack{root};
   while (!stack.empty()) {
     Node* node = stack.back();
@@ -28,13 +28,30 @@ std::vector<Node*> reverse_topological_order(Node* root) {
     node->check_saved();  // fail before any gradient is accumulated
     order.push_back(node);
     for (const Edge& edge : node->inputs()) {
-      if (edge.node && seen.insert(edge.node.get()).second) stack.push_back(edge.node.get());
+      if (edge.node && edge.node->pass_state().pass != pass) {
+        edge.node->pass_state().pass = pass;
+        stack.push_back(edge.node.get());
+      }
     }
   }
   std::sort(order.begin(), order.end(),
             [](const Node* a, const Node* b) { return a->sequence() > b->sequence(); });
   return order;
 }
+
+// Drops the gradients still waiting in the nodes of a pass that ended early (by an exception).
+class PendingGradients {
+ public:
+  explicit PendingGradients(const std::vector<Node*>& order) : order_(order) {}
+  PendingGradients(const PendingGradients&) = delete;
+  PendingGradients& operator=(const PendingGradients&) = delete;
+  ~PendingGradients() {
+    for (Node* node : order_) node->pass_state().gradient = Tensor();
+  }
+
+ private:
+  const std::vector<Node*>& order_;
+};
 
 // The gradient to start from: the caller's, or 1 for a one-element output.
 Tensor seed_gradient(const Tensor& root, const Tensor& gradient) {
@@ -92,14 +109,13 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     accumulate_into_leaf(root.impl(), seed);
     return;
   }
-  const std::vector<Node*> order = reverse_topological_order(root.grad_fn().get());
-  std::unordered_map<const Node*, Tensor> pending{{root.grad_fn().get(), seed}};
-  seed = Tensor();
+  static std::atomic<uint64_t> last_pass{0};
+  const std::vector<Node*> order = reverse_topological_order(root.grad_fn().get(), ++last_pass);
+  const PendingGradients cleanup(order);
+  root.grad_fn()->pass_state().gradient = std::move(seed);
   for (Node* node : order) {
-    auto it = pending.find(node);
-    if (it == pending.end()) continue;  // nothing flowed into this node
-    Tensor grad_output = std::move(it->second);
-    pending.erase(it);
+    Tensor grad_output = std::move(node->pass_state().gradient);
+    if (!grad_output.defined()) continue;  // nothing flowed into this node
     Grads grads = node->apply(grad_output);
     grad_output = Tensor();
     if (detail::anomaly_enabled()) {
@@ -111,8 +127,8 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
       Tensor g = fit_to_input(grads[i], inputs[i]);
       grads[i] = Tensor();
       if (inputs[i].node) {
-        auto [slot, inserted] = pending.try_emplace(inputs[i].node.get(), g);
-        if (!inserted) slot->second = slot->second + g;
+        Tensor& pending = inputs[i].node->pass_state().gradient;
+        pending = pending.defined() ? pending + g : std::move(g);
       } else {
         accumulate_into_leaf(*inputs[i].leaf, g);
       }
