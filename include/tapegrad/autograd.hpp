@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace tg {
@@ -63,8 +65,13 @@ class Node {
 
 /// Attaches a node to `output` when grad mode is on and any input requires grad; returns output.
 /// The backward function must capture detached tensors only (see docs/architecture.md).
-Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
-              BackwardFn backward);
+Tensor record(const char* name, Tensor output, std::span<const Tensor> inputs, BackwardFn backward);
+/// record() for a braced list of inputs, as the ops write it: `record("mul", y, {a, b}, ...)`.
+inline Tensor record(const char* name, Tensor output, std::initializer_list<Tensor> inputs,
+                     BackwardFn backward) {
+  return record(name, std::move(output), std::span<const Tensor>(inputs.begin(), inputs.size()),
+                std::move(backward));
+}
 
 /// True when ops are recorded (the default).
 bool is_grad_enabled();

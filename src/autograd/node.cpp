@@ -2,6 +2,7 @@
 #include <tapegrad/error.hpp>
 
 #include "autograd/anomaly.hpp"
+#include "tensor/object_pool.hpp"
 #include "tensor/tensor_impl.hpp"
 
 #include <atomic>
@@ -60,7 +61,7 @@ void Node::release() { backward_ = nullptr; }
 
 bool Node::is_released() const { return !backward_; }
 
-Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+Tensor record(const char* name, Tensor output, std::span<const Tensor> inputs,
               BackwardFn backward) {
   if (detail::anomaly_enabled()) detail::check_forward_output(name, output);
   if (!is_grad_enabled() || !is_floating(output.dtype())) return output;
@@ -80,7 +81,8 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
       edges[i].leaf = input.shared_impl();
     }
   }
-  output.impl().grad_fn = std::make_shared<Node>(name, std::move(edges), std::move(backward));
+  output.impl().grad_fn = std::allocate_shared<Node>(detail::PoolAllocator<Node>(), name,
+                                                     std::move(edges), std::move(backward));
   output.impl().requires_grad = true;
   return output;
 }

@@ -2,6 +2,7 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include "tensor/object_pool.hpp"
 #include "tensor/tensor_impl.hpp"
 
 #include <new>
@@ -13,7 +14,7 @@ Tensor make_tensor(Shape shape, Dtype dtype) {
   for (int64_t extent : shape) {
     if (extent < 0) fail("tensor: negative dimension in shape {}", shape_str(shape));
   }
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->numel = shape_numel(shape);
   // One tensor above 1 TiB is a mistake on any machine this library is for; refusing it here
   // also keeps sanitizer builds (whose allocator aborts above 1 TiB) on the tg::Error path.
@@ -25,7 +26,7 @@ Tensor make_tensor(Shape shape, Dtype dtype) {
          shape_str(shape));
   }
   try {
-    impl->storage = std::make_shared<Storage>(bytes);
+    impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), bytes);
   } catch (const std::bad_alloc&) {
     fail("tensor: cannot allocate {} {} ({} bytes): out of memory", dtype, shape_str(shape), bytes);
   }
@@ -35,7 +36,7 @@ Tensor make_tensor(Shape shape, Dtype dtype) {
 }
 
 Tensor share_storage(const Tensor& source, Shape shape) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = source.impl().storage;
   impl->numel = source.numel();
   impl->shape = std::move(shape);
