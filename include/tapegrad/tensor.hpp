@@ -80,14 +80,20 @@ class Tensor {
 
   /// The node that produced this tensor, or null for a leaf.
   const std::shared_ptr<Node>& grad_fn() const;
-  /// The implementation, for the library's ops.
-  TensorImpl& impl() const;
+  /// The implementation, for the library's ops (inline: every accessor goes through it).
+  TensorImpl& impl() const {
+    if (!impl_) [[unlikely]]
+      throw_undefined();
+    return *impl_;
+  }
   /// The shared implementation, for the library's ops.
   const std::shared_ptr<TensorImpl>& shared_impl() const { return impl_; }
   /// Untyped pointer to the first element.
   void* raw_data() const;
 
  private:
+  [[noreturn]] static void throw_undefined();
+
   std::shared_ptr<TensorImpl> impl_;
 };
 

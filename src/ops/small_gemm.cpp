@@ -118,12 +118,17 @@ bool cpu_has_avx2_and_fma() {
 const float* padded_rows(const float* src, bool transpose, int64_t rows, int64_t cols, int64_t ld,
                          int64_t padded_cols, std::vector<float>& dst) {
   dst.assign(static_cast<std::size_t>(rows * padded_cols), 0.0f);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      dst[r * padded_cols + c] = transpose ? src[c * ld + r] : src[r * ld + c];
+  float* out = dst.data();
+  if (transpose) {
+    for (int64_t c = 0; c < cols; ++c) {  // reads src's rows in order
+      for (int64_t r = 0; r < rows; ++r) out[r * padded_cols + c] = src[c * ld + r];
     }
+  } else {
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(out + r * padded_cols, src + r * ld,
+                  static_cast<std::size_t>(cols) * sizeof(float));
   }
-  return dst.data();
+  return out;
 }
 
 }  // namespace

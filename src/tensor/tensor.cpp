@@ -50,10 +50,7 @@ Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
 bool Tensor::defined() const { return impl_ != nullptr; }
 
-TensorImpl& Tensor::impl() const {
-  if (!impl_) fail("tensor: operation on an undefined tensor");
-  return *impl_;
-}
+void Tensor::throw_undefined() { fail("tensor: operation on an undefined tensor"); }
 
 const Shape& Tensor::shape() const { return impl().shape; }
 
