@@ -83,3 +83,21 @@ TEST_CASE("the array kernels (the CPU's widest clone) match the scalar functions
   }
   CHECK(mismatches == 0);
 }
+
+TEST_CASE("tanh_backward_array is g·(1 − y²) in float, bit for bit", "[vmath]") {
+  std::vector<float> gy, y;
+  for (int i = 0; i < 1000; ++i) {  // odd length: the vector loops' scalar tails run too
+    gy.push_back(static_cast<float>(std::sin(0.7 * i)) * 3.0f);
+    y.push_back(static_cast<float>(std::cos(1.3 * i)));
+  }
+  gy.push_back(NAN);
+  y.push_back(0.5f);
+  std::vector<float> out(gy.size());
+  tg::vmath::tanh_backward_array(gy.data(), y.data(), out.data(), static_cast<int64_t>(gy.size()));
+  for (size_t i = 0; i + 1 < gy.size(); ++i) {
+    const float want = gy[i] * (1.0f - y[i] * y[i]);
+    INFO("element " << i);
+    CHECK(std::bit_cast<uint32_t>(out[i]) == std::bit_cast<uint32_t>(want));
+  }
+  CHECK(std::isnan(out.back()));
+}

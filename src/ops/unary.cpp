@@ -82,6 +82,11 @@ Tensor tanh(const Tensor& x) {
   Tensor y = map_float32_or(x, "tanh", vmath::tanh_array, [](double v) { return std::tanh(v); });
   // d tanh(x)/dx = 1 − tanh²(x)
   return record("tanh", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
+    if (y.dtype() == Dtype::Float32 && gy.dtype() == Dtype::Float32 && gy.shape() == y.shape()) {
+      Tensor gx = make_tensor(y.shape(), y.dtype());
+      vmath::tanh_backward_array(gy.data<float>(), y.data<float>(), gx.data<float>(), y.numel());
+      return {gx};
+    }
     return {
         zip_elements(gy, y, "tanh_backward", [](auto g, auto out) { return g * (1 - out * out); })};
   });

@@ -64,5 +64,7 @@ inline float tanh(float x) {
 void exp_array(const float* in, float* out, int64_t n);
 /// out[i] = tanh(in[i]), likewise.
 void tanh_array(const float* in, float* out, int64_t n);
+/// out[i] = gy[i]·(1 − y[i]²), tanh's backward from its output y, likewise.
+void tanh_backward_array(const float* gy, const float* y, float* out, int64_t n);
 
 }  // namespace tg::vmath
