@@ -15,5 +15,6 @@ set key top left
 set xtics rotate by -15
 plot '< grep "^Haswell" bench/results.csv' using ($3/$4):xtic(2) title 'Haswell (AVX2) kernels' linecolor rgb '#7570b3', \
      '< grep "^AVX-512" bench/results.csv' using ($3/$4) title 'AVX-512 kernels' linecolor rgb '#d95f02', \
-     '< grep "^Zen" bench/results.csv' using ($3/$4) title 'Zen (AVX2) kernels, second machine' linecolor rgb '#1b9e77', \
+     '< grep "^Zen," bench/results.csv' using ($3/$4) title 'Zen (AVX2) kernels, second machine' linecolor rgb '#1b9e77', \
+     '< grep "^Zen-after," bench/results.csv' using ($3/$4) title 'Zen, after the tape and memory work' linecolor rgb '#e7298a', \
      1 with lines dashtype 2 linecolor rgb 'black' title 'parity'
