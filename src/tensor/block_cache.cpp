@@ -6,20 +6,10 @@
 #include <tapegrad/memory.hpp>
 
 #include "tensor/block_cache.hpp"
+#include "tensor/sanitizer.hpp"
 
 #include <new>
 #include <vector>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TAPEGRAD_BLOCK_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TAPEGRAD_BLOCK_CACHE 0
-#endif
-#endif
-#ifndef TAPEGRAD_BLOCK_CACHE
-#define TAPEGRAD_BLOCK_CACHE 1
-#endif
 
 namespace tg {
 namespace {
@@ -99,7 +89,7 @@ struct CacheOwner {
   ~CacheOwner() { cache_destroyed = true; }
 };
 BlockCache* thread_cache() {
-  if (!TAPEGRAD_BLOCK_CACHE || cache_destroyed) return nullptr;
+  if (TAPEGRAD_UNDER_ASAN || cache_destroyed) return nullptr;
   thread_local CacheOwner owner;
   return &owner.cache;
 }

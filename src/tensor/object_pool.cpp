@@ -3,21 +3,11 @@
 // blocks and hands the rest to the global allocator. Lists are emptied at thread exit.
 
 #include "tensor/object_pool.hpp"
+#include "tensor/sanitizer.hpp"
 
 #include <array>
 #include <new>
 #include <utility>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TAPEGRAD_OBJECT_POOL 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TAPEGRAD_OBJECT_POOL 0
-#endif
-#endif
-#ifndef TAPEGRAD_OBJECT_POOL
-#define TAPEGRAD_OBJECT_POOL 1
-#endif
 
 namespace tg::detail {
 namespace {
@@ -68,7 +58,7 @@ struct ListsOwner {
 
 // The calling thread's lists, or null after they were destroyed at thread exit.
 FreeLists* thread_lists() {
-  if (!TAPEGRAD_OBJECT_POOL || lists_destroyed) return nullptr;
+  if (TAPEGRAD_UNDER_ASAN || lists_destroyed) return nullptr;
   thread_local ListsOwner owner;
   return &owner.lists;
 }
