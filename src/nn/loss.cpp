@@ -40,7 +40,7 @@ Tensor reduced_mse(const Tensor& input, const Tensor& target, bool mean) {
   *loss.data<T>() = mean ? static_cast<T>(total) / static_cast<T>(n) : static_cast<T>(total);
   const T norm = static_cast<T>(mean ? 2.0 / static_cast<double>(n) : 2.0);
   return record("mse_loss", loss, {input, target},
-                [input = input.detach(), target = target.detach(), norm,
+                [input = saved_for_backward(input), target = saved_for_backward(target), norm,
                  need_target = target.requires_grad()](const Tensor& gy) -> Grads {
                   Tensor gx = make_tensor(input.shape(), input.dtype());
                   const T* x = input.data<T>();
