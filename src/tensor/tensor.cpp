@@ -58,7 +58,12 @@ int64_t Tensor::dim() const { return static_cast<int64_t>(impl().shape.size()); 
 
 int64_t Tensor::numel() const { return impl().numel; }
 
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  const Shape& extents = impl().shape;
+  const auto rank = static_cast<int64_t>(extents.size());
+  if (d >= 0 && d < rank) return extents[d];  // the ops' common case, without normalize_dim
+  return extents[normalize_dim(d, rank, "size")];
+}
 
 Dtype Tensor::dtype() const { return impl().dtype; }
 
