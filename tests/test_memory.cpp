@@ -5,6 +5,11 @@
 
 #include <tapegrad/memory.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <thread>
 
 using tg::Tensor;
@@ -94,4 +99,41 @@ TEST_CASE("storage freed on another thread stays usable and is released with it"
   worker.join();
   Tensor fresh = tg::full({1000}, 3.0);
   CHECK(tg::sum(fresh).item<float>() == 3000.0f);
+}
+
+TEST_CASE("when memory runs out, the cached storage is given back before failing", "[memory]") {
+  if (bypassed()) return;
+  // In a child allowed 1000 MiB more address space than it has: keep 192 MiB in the cache (the
+  // 16 MiB blocks of a freed batch), then ask for 900 MiB, which fits only once the cache is
+  // empty.
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    tg::release_cached_memory();  // whatever earlier tests left
+    rlimit limit{};
+    getrlimit(RLIMIT_AS, &limit);
+    long pages = 0;  // the address space in use now: /proc/self/statm's first field
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    if (pages <= 0) _exit(2);
+    limit.rlim_cur = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1000} << 20);
+    if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(3);
+    {
+      std::vector<Tensor> batch;
+      for (int i = 0; i < 12; ++i) batch.push_back(tg::empty({int64_t{4} << 20}));
+    }
+    if (tg::cached_memory_bytes() < (int64_t{150} << 20)) _exit(4);
+    try {
+      Tensor big = tg::empty({int64_t{225} << 20});  // 900 MiB
+      _exit(tg::cached_memory_bytes() == 0 ? 0 : 5);
+    } catch (const tg::Error&) {
+      _exit(6);
+    }
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 6: the cached blocks were not released before failing
 }

@@ -97,10 +97,17 @@ BlockCache* thread_cache() {
 }  // namespace
 
 void* detail::acquire_block(std::size_t bytes) {
-  if (BlockCache* cache = thread_cache()) {
+  BlockCache* cache = thread_cache();
+  if (cache) {
     if (void* block = cache->take(bytes)) return block;
   }
-  return allocate(bytes);
+  try {
+    return allocate(bytes);
+  } catch (const std::bad_alloc&) {
+    if (!cache || cache->cached_bytes() == 0) throw;
+    cache->release_all();  // what the cache keeps may be just what this allocation needs
+    return allocate(bytes);
+  }
 }
 
 void detail::release_block(void* block, std::size_t bytes) noexcept {
