@@ -6,7 +6,7 @@
 #include <tapegrad/memory.hpp>
 
 #include "tensor/block_cache.hpp"
-#include "tensor/sanitizer.hpp"
+#include "tensor/thread_cache.hpp"
 
 #include <new>
 #include <vector>
@@ -81,18 +81,7 @@ class BlockCache {
   std::size_t cached_bytes_ = 0;
 };
 
-// The cache of the calling thread, or null once it was destroyed at thread exit (tensors that
-// outlive it, such as globals destroyed after main's thread-locals, go to the allocator).
-thread_local constinit bool cache_destroyed = false;
-struct CacheOwner {
-  BlockCache cache;
-  ~CacheOwner() { cache_destroyed = true; }
-};
-BlockCache* thread_cache() {
-  if (TAPEGRAD_UNDER_ASAN || cache_destroyed) return nullptr;
-  thread_local CacheOwner owner;
-  return &owner.cache;
-}
+BlockCache* thread_cache() { return detail::this_thread_cache<BlockCache>(); }
 
 }  // namespace
 

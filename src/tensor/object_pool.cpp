@@ -3,7 +3,7 @@
 // blocks and hands the rest to the global allocator. Lists are emptied at thread exit.
 
 #include "tensor/object_pool.hpp"
-#include "tensor/sanitizer.hpp"
+#include "tensor/thread_cache.hpp"
 
 #include <array>
 #include <new>
@@ -50,18 +50,7 @@ class FreeLists {
   std::array<int, kClasses> counts_{};
 };
 
-thread_local constinit bool lists_destroyed = false;
-struct ListsOwner {
-  FreeLists lists;
-  ~ListsOwner() { lists_destroyed = true; }
-};
-
-// The calling thread's lists, or null after they were destroyed at thread exit.
-FreeLists* thread_lists() {
-  if (TAPEGRAD_UNDER_ASAN || lists_destroyed) return nullptr;
-  thread_local ListsOwner owner;
-  return &owner.lists;
-}
+FreeLists* thread_lists() { return this_thread_cache<FreeLists>(); }
 
 // The class of a block of `bytes`, or kClasses when it is too large for the pool.
 std::size_t size_class(std::size_t bytes) {
