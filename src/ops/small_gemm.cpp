@@ -6,6 +6,7 @@
 
 #include "ops/small_gemm.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -117,16 +118,20 @@ bool cpu_has_avx2_and_fma() {
 // src[r·ld + c], or src[c·ld + r] when transposed.
 const float* padded_rows(const float* src, bool transpose, int64_t rows, int64_t cols, int64_t ld,
                          int64_t padded_cols, std::vector<float>& dst) {
-  dst.assign(static_cast<std::size_t>(rows * padded_cols), 0.0f);
+  dst.resize(static_cast<std::size_t>(rows * padded_cols));
   float* out = dst.data();
+  for (int64_t r = 0; r < rows; ++r) {  // only the padding needs zeros
+    std::fill(out + r * padded_cols + cols, out + (r + 1) * padded_cols, 0.0f);
+  }
   if (transpose) {
     for (int64_t c = 0; c < cols; ++c) {  // reads src's rows in order
       for (int64_t r = 0; r < rows; ++r) out[r * padded_cols + c] = src[c * ld + r];
     }
   } else {
-    for (int64_t r = 0; r < rows; ++r)
+    for (int64_t r = 0; r < rows; ++r) {
       std::memcpy(out + r * padded_cols, src + r * ld,
                   static_cast<std::size_t>(cols) * sizeof(float));
+    }
   }
   return out;
 }
