@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -60,7 +61,7 @@ TEST_CASE("small_sgemm matches a double-precision product", "[ops][gemm]") {
   int checked = 0;
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
-      for (int64_t m : {1, 3, 4, 5, 9}) {
+      for (int64_t m : {1, 3, 4, 5, 9, 16, 32}) {
         for (int64_t n : {1, 7, 8, 9, 16, 17, 24, 25, 32, 33, 41}) {
           for (int64_t k : {1, 2, 13, 32}) {
             for (float beta : {0.0f, 1.0f, 0.5f}) {
@@ -74,7 +75,52 @@ TEST_CASE("small_sgemm matches a double-precision product", "[ops][gemm]") {
       }
     }
   }
-  CHECK(checked == 2 * 2 * 5 * 11 * 4 * 3 * 2);
+  CHECK(checked == 2 * 2 * 7 * 11 * 4 * 3 * 2);
+}
+
+// Narrow products (n = 1, 13) are computed as their transpose, vectorized along the other side;
+// each element is still the same sequence of multiply-adds, so c from (a, b) and cᵀ from
+// (bᵀ, aᵀ) must agree bit for bit, whichever of the two takes the transposed route.
+TEST_CASE("small_sgemm gives the same bits for a product and its transpose", "[ops][gemm]") {
+  int compared = 0;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (auto [m, n] :
+           {std::pair<int64_t, int64_t>{32, 1}, {32, 13}, {16, 5}, {9, 3}, {24, 17}}) {
+        for (int64_t k : {1, 13, 32}) {
+          for (float beta : {0.0f, 0.7f}) {
+            for (bool baseline_only : {false, true}) {
+              std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+              for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(std::sin(0.7 * i));
+              for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(std::cos(0.3 * i));
+              std::vector<float> c(static_cast<size_t>(m * n)), c_t(c.size());
+              for (int64_t i = 0; i < m; ++i) {
+                for (int64_t j = 0; j < n; ++j) {
+                  c[i * n + j] = c_t[j * m + i] = static_cast<float>(0.1 * (i - j));
+                }
+              }
+              const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+              // cᵀ = op(b)ᵀ·op(a)ᵀ: b takes a's place with the opposite transpose flag.
+              tg::detail::small_sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, c.data(),
+                                      baseline_only);
+              tg::detail::small_sgemm(!tb, !ta, n, m, k, b.data(), ldb, a.data(), lda, beta,
+                                      c_t.data(), baseline_only);
+              for (int64_t i = 0; i < m; ++i) {
+                for (int64_t j = 0; j < n; ++j) {
+                  INFO("m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb
+                            << " beta " << beta << " baseline " << baseline_only << " at " << i
+                            << ", " << j);
+                  REQUIRE(c[i * n + j] == c_t[j * m + i]);
+                }
+              }
+              ++compared;
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(compared == 2 * 2 * 5 * 3 * 2 * 2);
 }
 
 TEST_CASE("small Float32 matmuls and linears agree with Float64 ones", "[ops][gemm]") {

@@ -2,7 +2,9 @@
 // stay in registers, vectorized along c's rows. Each element is summed in order of p, one
 // multiply-add at a time (fused where the CPU has FMA), as OpenBLAS's kernels do, so results agree
 // with OpenBLAS to the last bit or nearly. b is first copied into rows padded to a multiple of 8
-// columns unless it is laid out so already (≤ 32k floats).
+// columns unless it is laid out so already (≤ 32k floats). A product whose rows fill its vectors
+// worse than its columns would (n = 1, 13 against m = 32) is computed as its transpose, with the
+// same multiply-adds per element, and transposed back in 8×8 register blocks.
 
 #include "ops/small_gemm.hpp"
 
@@ -92,41 +94,74 @@ template <int kVectors>
   }
 }
 
-// The kernel compiled for AVX2 with FMA (multiply-adds fused by -ffp-contract=fast) and for the
-// x86-64 baseline, SSE2. Dispatched by hand: target_clones' "arch=haswell" would test for an
-// Intel Haswell model, not for the features, and its "avx512f" clone would lack FMA.
-__attribute__((target("avx2,fma"))) void sgemm_by_rows_fma(int64_t m, int64_t n, int64_t k,
-                                                           const float* a, int64_t a_row,
-                                                           int64_t a_col, const float* b,
-                                                           int64_t padded_n, float beta, float* c) {
-  sgemm_by_rows(m, n, k, a, a_row, a_col, b, padded_n, beta, c);
-}
-
-void sgemm_by_rows_sse2(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_row,
-                        int64_t a_col, const float* b, int64_t padded_n, float beta, float* c) {
-  sgemm_by_rows(m, n, k, a, a_row, a_col, b, padded_n, beta, c);
-}
-
 namespace {
 
-bool cpu_has_avx2_and_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+// The 8×8 block at `src` (rows `ld` apart) transposed into the one at `dst` (rows `dst_row`
+// apart), in registers: the usual unpack, shuffle, swap-halves sequence.
+[[gnu::always_inline]] inline void transpose_8x8(const float* src, int64_t ld, float* dst,
+                                                 int64_t dst_row) {
+  Floats8 r[8], t[8], s[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) std::memcpy(&r[i], src + i * ld, sizeof r[i]);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    for (int h = 0; h < 2; ++h) {
+      s[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      s[i + 2 * h + 1] =
+          __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    const Floats8 low = __builtin_shufflevector(s[i], s[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    const Floats8 high = __builtin_shufflevector(s[i], s[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    std::memcpy(dst + i * dst_row, &low, sizeof low);
+    std::memcpy(dst + (i + 4) * dst_row, &high, sizeof high);
+  }
+}
+
+// dst[r·dst_row + c] = src[c·ld + r] for r < rows, c < cols: whole 8×8 blocks in registers,
+// the edges one element at a time.
+[[gnu::always_inline]] inline void transpose_into(const float* src, int64_t ld, int64_t rows,
+                                                  int64_t cols, float* dst, int64_t dst_row) {
+  const int64_t block_rows = rows / 8 * 8, block_cols = cols / 8 * 8;
+  for (int64_t c = 0; c < block_cols; c += 8) {
+    for (int64_t r = 0; r < block_rows; r += 8) {
+      transpose_8x8(src + c * ld + r, ld, dst + r * dst_row + c, dst_row);
+    }
+  }
+  const auto one_by_one = [&](int64_t first_c, int64_t first_r) {
+    for (int64_t c = first_c; c < cols; ++c) {
+      for (int64_t r = first_r; r < rows; ++r) dst[r * dst_row + c] = src[c * ld + r];
+    }
+  };
+  if (block_rows < rows) one_by_one(0, block_rows);  // the rows below the blocks
+  one_by_one(block_cols, 0);                         // the columns right of them
+}
+
+// At least `size` floats of `buffer`. It only grows: resizing it down and up again for
+// products of alternating sizes would zero the floats in between each time.
+float* scratch(std::vector<float>& buffer, int64_t size) {
+  if (buffer.size() < static_cast<std::size_t>(size)) buffer.resize(static_cast<std::size_t>(size));
+  return buffer.data();
 }
 
 // dst = op(src) as rows×padded_cols row-major, zero-padded on the right; op(src)[r, c] is
 // src[r·ld + c], or src[c·ld + r] when transposed.
-const float* padded_rows(const float* src, bool transpose, int64_t rows, int64_t cols, int64_t ld,
-                         int64_t padded_cols, std::vector<float>& dst) {
-  dst.resize(static_cast<std::size_t>(rows * padded_cols));
-  float* out = dst.data();
-  for (int64_t r = 0; r < rows; ++r) {  // only the padding needs zeros
-    std::fill(out + r * padded_cols + cols, out + (r + 1) * padded_cols, 0.0f);
+[[gnu::always_inline]] inline const float* padded_rows(const float* src, bool transpose,
+                                                       int64_t rows, int64_t cols, int64_t ld,
+                                                       int64_t padded_cols,
+                                                       std::vector<float>& dst) {
+  float* out = scratch(dst, rows * padded_cols);
+  if (padded_cols > cols) {
+    for (int64_t r = 0; r < rows; ++r) {  // only the padding needs zeros
+      std::fill(out + r * padded_cols + cols, out + (r + 1) * padded_cols, 0.0f);
+    }
   }
   if (transpose) {
-    for (int64_t c = 0; c < cols; ++c) {  // reads src's rows in order
-      for (int64_t r = 0; r < rows; ++r) out[r * padded_cols + c] = src[c * ld + r];
-    }
+    transpose_into(src, ld, rows, cols, out, padded_cols);
   } else {
     for (int64_t r = 0; r < rows; ++r) {
       std::memcpy(out + r * padded_cols, src + r * ld,
@@ -136,18 +171,89 @@ const float* padded_rows(const float* src, bool transpose, int64_t rows, int64_t
   return out;
 }
 
+int64_t padded(int64_t columns) { return (columns + 7) / 8 * 8; }
+
+// The share of its 8-float vectors a row of c this wide fills.
+double lane_use(int64_t columns) {
+  return static_cast<double>(columns) / static_cast<double>(padded(columns));
+}
+
+// c = op(a)·op(b) + beta·c, vectorized along c's rows. b is copied into padded rows unless it is
+// stored so already.
+[[gnu::always_inline]] inline void along_rows(bool transpose_a, bool transpose_b, int64_t m,
+                                              int64_t n, int64_t k, const float* a, int64_t lda,
+                                              const float* b, int64_t ldb, float beta, float* c) {
+  thread_local std::vector<float> b_copy;
+  const int64_t padded_n = padded(n);
+  const bool b_ready = !transpose_b && ldb == padded_n;
+  const float* b_rows = b_ready ? b : padded_rows(b, transpose_b, k, n, ldb, padded_n, b_copy);
+  sgemm_by_rows(m, n, k, a, transpose_a ? 1 : lda, transpose_a ? lda : 1, b_rows, padded_n, beta,
+                c);
+}
+
+// c = op(a)·op(b) + beta·c computed as its transpose op(b)ᵀ·op(a)ᵀ, vectorized along c's
+// columns: for narrow products (W2's 32×32·32×1 fills one lane in eight along rows, all eight
+// along columns). Each element is the same sequence of multiply-adds, so the bits are those of
+// along_rows; beta·c is added in the same fused way as the tiles do.
+[[gnu::always_inline]] inline void along_columns(bool transpose_a, bool transpose_b, int64_t m,
+                                                 int64_t n, int64_t k, const float* a, int64_t lda,
+                                                 const float* b, int64_t ldb, float beta,
+                                                 float* c) {
+  thread_local std::vector<float> c_transposed;
+  float* t = scratch(c_transposed, n * m);
+  along_rows(!transpose_b, !transpose_a, n, m, k, b, ldb, a, lda, 0.0f, t);
+  if (beta == 0.0f) {
+    transpose_into(t, m, m, n, c, n);
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      c[i * n + j] = beta * c[i * n + j] + t[j * m + i];
+    }
+  }
+}
+
+[[gnu::always_inline]] inline void small_sgemm_body(bool transpose_a, bool transpose_b, int64_t m,
+                                                    int64_t n, int64_t k, const float* a,
+                                                    int64_t lda, const float* b, int64_t ldb,
+                                                    float beta, float* c) {
+  if (lane_use(m) > lane_use(n)) {
+    along_columns(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
+  } else {
+    along_rows(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
+  }
+}
+
+// Compiled for AVX2 with FMA (multiply-adds fused by -ffp-contract=fast) and for the x86-64
+// baseline, SSE2. Dispatched by hand: target_clones' "arch=haswell" would test for an Intel
+// Haswell model, not for the features, and its "avx512f" clone would lack FMA.
+__attribute__((target("avx2,fma"))) void small_sgemm_fma(bool transpose_a, bool transpose_b,
+                                                         int64_t m, int64_t n, int64_t k,
+                                                         const float* a, int64_t lda,
+                                                         const float* b, int64_t ldb, float beta,
+                                                         float* c) {
+  small_sgemm_body(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
+}
+
+void small_sgemm_sse2(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                      float* c) {
+  small_sgemm_body(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
+}
+
+bool cpu_has_avx2_and_fma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
 }  // namespace
 
 void small_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                  bool baseline_only) {
-  thread_local std::vector<float> b_copy;
-  const int64_t padded_n = (n + 7) / 8 * 8;
-  const bool b_ready = !transpose_b && ldb == padded_n;
-  const float* b_rows = b_ready ? b : padded_rows(b, transpose_b, k, n, ldb, padded_n, b_copy);
-  static const auto best = cpu_has_avx2_and_fma() ? sgemm_by_rows_fma : sgemm_by_rows_sse2;
-  const auto kernel = baseline_only ? sgemm_by_rows_sse2 : best;
-  kernel(m, n, k, a, transpose_a ? 1 : lda, transpose_a ? lda : 1, b_rows, padded_n, beta, c);
+  static const auto best = cpu_has_avx2_and_fma() ? small_sgemm_fma : small_sgemm_sse2;
+  const auto kernel = baseline_only ? small_sgemm_sse2 : best;
+  kernel(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
 }
 
 }  // namespace tg::detail
