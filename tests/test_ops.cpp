@@ -139,6 +139,27 @@ TEST_CASE("broadcast_to and sum_to are inverse in shape", "[ops]") {
   CHECK_TG_ERROR(tg::sum_to(big, {5}), "sum_to: shape [5] cannot be broadcast to [3, 2, 4]");
 }
 
+// Bias gradients take a Float32 column-sum fast path (src/ops/broadcast.cpp): it must give the
+// bits of the general rule, each column summed in row order in double, then rounded once.
+TEST_CASE("Float32 column sums are row-order double sums rounded once", "[ops]") {
+  tg::manual_seed(5);
+  for (int64_t rows : {1, 7, 32}) {
+    for (int64_t columns : {1, 5, 16, 17, 33}) {
+      const Tensor x = tg::randn({rows, columns}) * 1000.0;
+      const std::vector<float> in = x.to_vector<float>();
+      std::vector<float> want(static_cast<size_t>(columns));
+      for (int64_t j = 0; j < columns; ++j) {
+        double sum = 0;
+        for (int64_t r = 0; r < rows; ++r) sum += in[static_cast<size_t>(r * columns + j)];
+        want[static_cast<size_t>(j)] = static_cast<float>(sum);
+      }
+      INFO(rows << " rows, " << columns << " columns");
+      CHECK(tg::sum_to(x, {columns}).to_vector<float>() == want);
+      CHECK(tg::sum_to(x, {1, columns}).to_vector<float>() == want);
+    }
+  }
+}
+
 TEST_CASE("op misuse is a tg::Error naming the op and shapes", "[ops]") {
   CHECK_TG_ERROR(tg::ones({2, 3}) + tg::ones({3, 2}),
                  "add: shapes cannot be broadcast together: [2, 3] and [3, 2]");
