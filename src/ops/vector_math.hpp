@@ -21,22 +21,29 @@ inline float scale_by_exp2(float m, float n) {
   return (m * a) * b;
 }
 
-/// e^x, Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r.
-inline float exp(float x) {
-  constexpr float kMax = 88.72283905f;   // above: +inf
-  constexpr float kMin = -103.9720840f;  // below: 0
-  const float clamped = x < kMin ? kMin : (x > kMax ? kMax : x);
+/// e^r for x = n·ln2 + r, |r| ≤ ln2/2, with n returned in `n`: the core of Cephes' expf (a
+/// degree-6 polynomial), for x within exp's finite range.
+inline float exp_reduced(float x, float& n) {
   // n = round(x / ln2) with the 1.5·2²³ trick (round-to-nearest without SSE4.1's roundps).
   constexpr float kShift = 12582912.0f;
-  const float n = (clamped * 1.44269504088896341f + kShift) - kShift;
-  const float r = (clamped - n * 0.693359375f) + n * 2.12194440e-4f;  // ln2 split hi + lo
+  n = (x * 1.44269504088896341f + kShift) - kShift;
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;  // ln2 split hi + lo
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = (p * r * r + r) + 1.0f;
+  return (p * r * r + r) + 1.0f;
+}
+
+/// e^x, Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r.
+inline float exp(float x) {
+  constexpr float kMax = 88.72283905f;   // above: +inf
+  constexpr float kMin = -103.9720840f;  // below: 0
+  const float clamped = x < kMin ? kMin : (x > kMax ? kMax : x);
+  float n;
+  const float er = exp_reduced(clamped, n);
   float y = scale_by_exp2(er, n);
   y = x > kMax ? std::numeric_limits<float>::infinity() : y;
   y = x < kMin ? 0.0f : y;
@@ -53,7 +60,12 @@ inline float tanh(float x) {
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   const float small = p * z * x + x;
-  const float e = exp(2.0f * (a < 10.0f ? a : 10.0f));  // tanh(x) rounds to 1 above ~9.01
+  // e^{2|x|} for 2|x| ≤ 20 (tanh(x) rounds to 1 above ~9.01): exp's steps without its range
+  // checks, and 2^n (n ≤ 29) as one exact factor, so the same bits as exp(2|x|).
+  float n;
+  const float er = exp_reduced(2.0f * (a < 10.0f ? a : 10.0f), n);
+  const float e =
+      er * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
   float large = 1.0f - 2.0f / (e + 1.0f);
   large = x < 0 ? -large : large;
   const float y = a < 0.625f ? small : large;
