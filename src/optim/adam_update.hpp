@@ -18,8 +18,10 @@ namespace tg::optim {
 //   p ← p − (lr / (1 − β₁ᵗ))·m / den
 // One parameter's update; weight decay and amsgrad are template flags so each combination is
 // a branch-free loop that vectorizes.
+// Always inlined: adam.cpp and adamw.cpp compile it into their AVX-512/AVX2/SSE2 clones.
 template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Options>
-void adam_loop(const Options& o, AdamState& s, T* __restrict p, const T* __restrict g, int64_t n) {
+[[gnu::always_inline]] inline void adam_loop(const Options& o, AdamState& s, T* __restrict p,
+                                             const T* __restrict g, int64_t n) {
   const int64_t t = ++s.step;
   const auto [beta1, beta2] = o.betas;
   const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
@@ -46,7 +48,8 @@ void adam_loop(const Options& o, AdamState& s, T* __restrict p, const T* __restr
 }
 
 template <class T, class Options>
-void adam_update(const Options& o, AdamState& s, T* p, const T* g, int64_t n, bool decoupled) {
+[[gnu::always_inline]] inline void adam_update(const Options& o, AdamState& s, T* p, const T* g,
+                                               int64_t n, bool decoupled) {
   const bool decay = o.weight_decay != 0;
   if (decoupled) {
     o.amsgrad ? adam_loop<T, true, true, true>(o, s, p, g, n)
