@@ -103,13 +103,19 @@ TEST_CASE("storage freed on another thread stays usable and is released with it"
 
 TEST_CASE("when memory runs out, the cached storage is given back before failing", "[memory]") {
   if (bypassed()) return;
-  // In a child allowed 1000 MiB more address space than it has: keep 192 MiB in the cache (the
-  // 16 MiB blocks of a freed batch), then ask for 900 MiB, which fits only once the cache is
-  // empty.
+  // In a child: keep 200 MiB in the cache (the 40 MiB blocks of a freed batch: above glibc's
+  // largest mmap threshold, so each is its own mapping whatever earlier tests did to the heap),
+  // allow 800 MiB more address space than is in use then, and ask for 900 MiB, which fits only
+  // once the cache has been given back.
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
     tg::release_cached_memory();  // whatever earlier tests left
+    {
+      std::vector<Tensor> batch;
+      for (int i = 0; i < 5; ++i) batch.push_back(tg::empty({int64_t{10} << 20}));
+    }
+    if (tg::cached_memory_bytes() < (int64_t{200} << 20)) _exit(4);
     rlimit limit{};
     getrlimit(RLIMIT_AS, &limit);
     long pages = 0;  // the address space in use now: /proc/self/statm's first field
@@ -118,13 +124,8 @@ TEST_CASE("when memory runs out, the cached storage is given back before failing
       std::fclose(statm);
     }
     if (pages <= 0) _exit(2);
-    limit.rlim_cur = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{1000} << 20);
+    limit.rlim_cur = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (rlim_t{800} << 20);
     if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(3);
-    {
-      std::vector<Tensor> batch;
-      for (int i = 0; i < 12; ++i) batch.push_back(tg::empty({int64_t{4} << 20}));
-    }
-    if (tg::cached_memory_bytes() < (int64_t{150} << 20)) _exit(4);
     try {
       Tensor big = tg::empty({int64_t{225} << 20});  // 900 MiB
       _exit(tg::cached_memory_bytes() == 0 ? 0 : 5);
