@@ -185,3 +185,43 @@ TEST_CASE("a stored gradient is not aliased with the caller's gradient tensor", 
   seed.data<float>()[0] = 100;
   CHECK(x.grad().to_vector<float>() == std::vector<float>{1, 1});
 }
+
+TEST_CASE("tg::grad returns backward's gradients and leaves every .grad() alone", "[autograd]") {
+  tg::manual_seed(21);
+  Tensor w = tg::randn({3, 2}, {.requires_grad = true});
+  Tensor b = tg::randn({2}, {.requires_grad = true});
+  Tensor unused = tg::randn({4}, {.requires_grad = true});
+  const Tensor x = tg::randn({5, 3});
+  const auto loss = [&] { return tg::sum(tg::tanh(tg::matmul(x, w) + b) * 3.0); };
+
+  b.backward(tg::ones({2}));  // an existing .grad() must stay as it is
+  const std::vector<Tensor> grads = tg::grad(loss(), {w, b, unused, w});
+  REQUIRE(grads.size() == 4);
+  CHECK(!w.grad().defined());
+  CHECK(b.grad().to_vector<float>() == std::vector<float>{1, 1});
+  CHECK(!grads[2].defined());  // the loss does not depend on it
+  CHECK(grads[3].to_vector<float>() == grads[0].to_vector<float>());  // asked for twice
+
+  w.zero_grad();
+  b.zero_grad();
+  loss().backward();
+  CHECK(grads[0].to_vector<float>() == w.grad().to_vector<float>());
+  CHECK(grads[1].to_vector<float>() == b.grad().to_vector<float>());
+
+  // A seed scales the result, as in backward(gradient).
+  const std::vector<Tensor> halved = tg::grad(loss(), {b}, tg::full({}, 0.5));
+  const std::vector<float> full_b = b.grad().to_vector<float>(),
+                           half_b = halved[0].to_vector<float>();
+  for (size_t i = 0; i < full_b.size(); ++i) CHECK(half_b[i] == 0.5f * full_b[i]);
+}
+
+TEST_CASE("tg::grad rejects inputs that are not leaves requiring grad", "[autograd]") {
+  Tensor w = tg::ones({2}, {.requires_grad = true});
+  const Tensor y = w * 2.0;
+  CHECK_TG_ERROR(tg::grad(tg::sum(y), {w, y}),
+                 "grad: input 1 is not a leaf tensor that requires grad");
+  CHECK_TG_ERROR(tg::grad(tg::sum(y), {tg::ones({2})}), "grad: input 0 is not a leaf");
+  CHECK_TG_ERROR(tg::grad(tg::sum(tg::ones({2})), {w}),
+                 "grad: the tensor [] does not require grad");
+  CHECK_TG_ERROR(tg::grad(y, {w}), "grad: a gradient can be implied only for one-element outputs");
+}

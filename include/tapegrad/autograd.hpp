@@ -100,6 +100,13 @@ bool is_anomaly_enabled();
 /// Backpropagates `gradient` from `root` into the leaves' .grad().
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
 
+/// The gradients of `output` with respect to `inputs` (leaves that require grad), returned in
+/// input order instead of accumulated into their .grad(), which no leaf's changes:
+/// torch.autograd.grad. An input the output does not depend on gets an undefined tensor.
+/// `gradient` seeds the pass as in Tensor::backward (implied 1 for a one-element output).
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
+                         const Tensor& gradient = {}, bool retain_graph = false);
+
 /// Tolerances of gradcheck; the defaults are torch.autograd.gradcheck's.
 struct GradcheckOptions {
   double eps = 1e-6;

@@ -1,18 +1,38 @@
 // The autograd engine: order the reachable nodes, run them newest first, route each gradient
-// (reduced to its input's shape) to the next node or into a leaf's .grad().
+// (reduced to its input's shape) to the next node or into a leaf's .grad() (tg::grad: into
+// slots returned to the caller instead).
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/accumulate.hpp"
 #include "autograd/anomaly.hpp"
 #include "ops/kernels.hpp"
 #include "tensor/tensor_impl.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <unordered_map>
 
 namespace tg {
+
+void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradient) {
+  if (!slot) {
+    const bool sole_owner = gradient.shared_impl().use_count() == 1 &&
+                            gradient.impl().storage.use_count() == 1 && !gradient.grad_fn();
+    slot = sole_owner ? gradient.shared_impl() : gradient.detach().clone().shared_impl();
+    return;
+  }
+  Tensor sum(slot);
+  const int64_t n = sum.numel();
+  visit_floating(sum, "backward", [&]<class T>() {
+    T* __restrict out = sum.data<T>();
+    const T* __restrict in = gradient.data<T>();
+    for (int64_t i = 0; i < n; ++i) out[i] += in[i];  // n hoisted: the loop vectorizes
+  });
+}
+
 namespace {
 
 // Every node reachable from `root`, newest first, each marked with `pass`. A node is always
@@ -54,38 +74,51 @@ class PendingGradients {
 };
 
 // The gradient to start from: the caller's, or 1 for a one-element output.
-Tensor seed_gradient(const Tensor& root, const Tensor& gradient) {
+Tensor seed_gradient(const Tensor& root, const Tensor& gradient, const char* op) {
   if (!gradient.defined()) {
     if (root.numel() != 1) {
       fail(
-          "backward: a gradient can be implied only for one-element outputs, got shape {}; "
+          "{}: a gradient can be implied only for one-element outputs, got shape {}; "
           "pass a gradient of that shape",
-          shape_str(root.shape()));
+          op, shape_str(root.shape()));
     }
     return full(root.shape(), 1.0, {.dtype = root.dtype()});
   }
   if (gradient.shape() != root.shape() || gradient.dtype() != root.dtype()) {
-    fail("backward: gradient {} {} does not match the output {} {}", gradient.dtype(),
+    fail("{}: gradient {} {} does not match the output {} {}", op, gradient.dtype(),
          shape_str(gradient.shape()), root.dtype(), shape_str(root.shape()));
   }
   return gradient;
 }
 
-// leaf.grad += gradient, in place when a gradient is already there (as PyTorch does).
-void accumulate_into_leaf(TensorImpl& leaf, const Tensor& gradient) {
-  if (!leaf.grad) {
-    const bool sole_owner = gradient.shared_impl().use_count() == 1 &&
-                            gradient.impl().storage.use_count() == 1 && !gradient.grad_fn();
-    leaf.grad = sole_owner ? gradient.shared_impl() : gradient.detach().clone().shared_impl();
-    return;
+// Where a pass delivers the gradients that reach leaves: into their .grad() (backward), or into
+// slots of its own for the leaves asked for, leaving every .grad() alone (tg::grad).
+class LeafGradients {
+ public:
+  LeafGradients() = default;
+  explicit LeafGradients(const std::vector<Tensor>& leaves) : collecting_(true) {
+    slots_.resize(leaves.size());
+    for (size_t i = 0; i < leaves.size(); ++i) index_.emplace(&leaves[i].impl(), i);
   }
-  Tensor grad(leaf.grad);
-  visit_floating(grad, "backward", [&]<class T>() {
-    T* out = grad.data<T>();
-    const T* in = gradient.data<T>();
-    for (int64_t i = 0; i < grad.numel(); ++i) out[i] += in[i];
-  });
-}
+
+  void add(TensorImpl& leaf, const Tensor& gradient) {
+    if (!collecting_) return detail::accumulate(leaf.grad, gradient);
+    const auto [first, last] = index_.equal_range(&leaf);
+    for (auto it = first; it != last; ++it) detail::accumulate(slots_[it->second], gradient);
+  }
+
+  std::vector<Tensor> take() {
+    std::vector<Tensor> out;
+    out.reserve(slots_.size());
+    for (auto& slot : slots_) out.emplace_back(std::move(slot));
+    return out;
+  }
+
+ private:
+  bool collecting_ = false;
+  std::unordered_multimap<const TensorImpl*, size_t> index_;  // a leaf may be asked for twice
+  std::vector<std::shared_ptr<TensorImpl>> slots_;
+};
 
 // Reduces a gradient to the shape and dtype its input had in the forward pass.
 Tensor fit_to_input(const Tensor& gradient, const Edge& edge) {
@@ -93,20 +126,20 @@ Tensor fit_to_input(const Tensor& gradient, const Edge& edge) {
   return fitted.to(edge.dtype);
 }
 
-}  // namespace
-
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+// The engine: backpropagates `gradient` from `root` and hands every leaf's share to `leaves`.
+void backpropagate(const Tensor& root, const Tensor& gradient, bool retain_graph,
+                   LeafGradients& leaves, const char* op) {
   if (!root.requires_grad()) {
     fail(
-        "backward: the tensor {} does not require grad (no input it depends on had "
+        "{}: the tensor {} does not require grad (no input it depends on had "
         "set_requires_grad())",
-        shape_str(root.shape()));
+        op, shape_str(root.shape()));
   }
-  Tensor seed = seed_gradient(root, gradient);
+  Tensor seed = seed_gradient(root, gradient, op);
   NoGradGuard no_grad;
   detail::BackwardScope in_backward;
   if (root.is_leaf()) {
-    accumulate_into_leaf(root.impl(), seed);
+    leaves.add(root.impl(), seed);
     return;
   }
   static std::atomic<uint64_t> last_pass{0};
@@ -130,11 +163,30 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
         Tensor& pending = inputs[i].node->pass_state().gradient;
         pending = pending.defined() ? pending + g : std::move(g);
       } else {
-        accumulate_into_leaf(*inputs[i].leaf, g);
+        leaves.add(*inputs[i].leaf, g);
       }
     }
     if (!retain_graph) node->release();
   }
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+  LeafGradients into_grad;
+  backpropagate(root, gradient, retain_graph, into_grad, "backward");
+}
+
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
+                         const Tensor& gradient, bool retain_graph) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || !inputs[i].is_leaf() || !inputs[i].requires_grad()) {
+      fail("grad: input {} is not a leaf tensor that requires grad", i);
+    }
+  }
+  LeafGradients collected(inputs);
+  backpropagate(output, gradient, retain_graph, collected, "grad");
+  return collected.take();
 }
 
 }  // namespace tg
