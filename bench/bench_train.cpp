@@ -1,5 +1,7 @@
 // Training-speed benchmarks (not tests): the two workloads of docs/performance.md.
 //   bench_train fmnist --threads N --epochs E   W1: MLP 784-256-128-10 on Fashion-MNIST
+//                     [--parallel batch|blas]     N > 1: split each batch across N threads
+//                                                 (default), or let OpenBLAS thread each GEMM
 //   bench_train tiny --steps S                  W2: MLP 13-32-1 (tanh), pure framework overhead
 
 #include <tapegrad/tapegrad.hpp>
@@ -27,11 +29,14 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-int fmnist(int threads, int epochs, const std::string& data_dir) {
+int fmnist(int threads, int epochs, const std::string& data_dir, bool split_batch) {
   tg::set_num_threads(threads);
   const tg::data::TensorDataset train = tg::data::load_mnist(data_dir, tg::data::Split::Train);
-  fmt::print("W1 fmnist-mlp: OpenBLAS {} kernel, {} thread(s)\n", tg::blas_core_name(),
-             tg::num_threads());
+  fmt::print("W1 fmnist-mlp: OpenBLAS {} kernel, {} thread(s){}\n", tg::blas_core_name(),
+             tg::num_threads(),
+             threads == 1  ? ""
+             : split_batch ? ", batch split across them"
+                           : ", OpenBLAS threading each GEMM");
   tg::manual_seed(0);
   tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
                            tg::nn::ReLU(), tg::nn::Linear(128, 10)};
@@ -43,8 +48,16 @@ int fmnist(int threads, int epochs, const std::string& data_dir) {
     double loss_sum = 0;
     for (const tg::data::Batch& batch : loader) {
       optimizer.zero_grad();
-      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
-      loss.backward();
+      tg::Tensor loss;
+      if (split_batch) {
+        loss = tg::nn::data_parallel_backward(model.parameters(), batch.inputs, batch.targets,
+                                              [&](const tg::Tensor& x, const tg::Tensor& y) {
+                                                return tg::nn::cross_entropy(model(x), y);
+                                              });
+      } else {
+        loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
+        loss.backward();
+      }
       optimizer.step();
       loss_sum += loss.item<float>();
     }
@@ -99,6 +112,7 @@ int tiny(int steps) {
 int usage() {
   fmt::print(stderr,
              "usage: bench_train fmnist [--threads N] [--epochs E] [--data-dir DIR]\n"
+             "                          [--parallel batch|blas]\n"
              "       bench_train tiny [--steps S]\n");
   return 2;
 }
@@ -110,6 +124,7 @@ int main(int argc, char** argv) {
   const std::string workload = argv[1];
   int threads = 1, epochs = 5, steps = 20000;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  bool split_batch = true;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads")
@@ -120,11 +135,13 @@ int main(int argc, char** argv) {
       steps = std::stoi(value);
     else if (flag == "--data-dir")
       data_dir = value;
+    else if (flag == "--parallel" && (value == "batch" || value == "blas"))
+      split_batch = value == "batch";
     else
       return usage();
   }
   try {
-    if (workload == "fmnist") return fmnist(threads, epochs, data_dir);
+    if (workload == "fmnist") return fmnist(threads, epochs, data_dir, split_batch && threads > 1);
     if (workload == "tiny") return tiny(steps);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -14,6 +14,7 @@
 #include <tapegrad/memory.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/clip_grad.hpp>
+#include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/linear.hpp>
 #include <tapegrad/nn/loss.hpp>

@@ -1,0 +1,184 @@
+// Parallelism: data_parallel_backward against a plain backward, optimizer updates split across
+// threads, and the worker pool under both.
+
+#include "helpers.hpp"
+
+#include "thread_pool.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+using tg::Tensor;
+namespace nn = tg::nn;
+
+namespace {
+
+// Restores the thread count a test changes.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int threads) : previous_(tg::num_threads()) { tg::set_num_threads(threads); }
+  ~ThreadCount() { tg::set_num_threads(previous_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int previous_;
+};
+
+struct Problem {
+  nn::Sequential model{nn::Linear(6, 16), nn::ReLU(), nn::Linear(16, 3)};
+  Tensor inputs = tg::randn({37, 6});  // rows that do not split evenly
+  Tensor targets = tg::tensor({0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0, 1, 2, 1, 0, 2, 2,
+                               1, 0, 0, 1, 2, 0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0},
+                              {37}, {.dtype = tg::Dtype::Int64});
+  nn::ShardLoss loss = [this](const Tensor& x, const Tensor& y) {
+    return nn::cross_entropy(model(x), y);
+  };
+  nn::ShardLoss summed_loss = [this](const Tensor& x, const Tensor& y) {
+    return nn::cross_entropy(model(x), y, {.reduction = nn::Reduction::Sum});
+  };
+};
+
+std::vector<std::vector<float>> gradients(const std::vector<Tensor>& params) {
+  std::vector<std::vector<float>> out;
+  for (const Tensor& p : params) out.push_back(p.grad().to_vector<float>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("data_parallel_backward gives the batch's gradients, the same bits run after run",
+          "[parallel]") {
+  tg::manual_seed(31);
+  Problem problem;
+  const std::vector<Tensor> params = problem.model.parameters();
+  const Tensor plain = problem.loss(problem.inputs, problem.targets);
+  plain.backward();
+  const auto want = gradients(params);
+
+  for (int threads : {1, 2, 3}) {
+    const ThreadCount count(threads);
+    problem.model.zero_grad();
+    const Tensor loss =
+        nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss);
+    const auto got = gradients(params);
+    INFO(threads << " threads");
+    CHECK(!loss.requires_grad());
+    CHECK(loss.item<double>() == Approx(plain.item<double>()).epsilon(1e-6));
+    for (size_t i = 0; i < got.size(); ++i) {
+      REQUIRE(got[i].size() == want[i].size());
+      for (size_t j = 0; j < got[i].size(); ++j) {
+        if (threads == 1) {
+          CHECK(got[i][j] == want[i][j]);  // one thread: exactly loss.backward()
+        } else {
+          CHECK(got[i][j] == Approx(want[i][j]).margin(1e-6));
+        }
+      }
+    }
+    problem.model.zero_grad();
+    nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss);
+    CHECK(gradients(params) == got);  // deterministic for a given thread count
+  }
+}
+
+TEST_CASE("data_parallel_backward accumulates like backward and handles summed losses",
+          "[parallel]") {
+  tg::manual_seed(32);
+  Problem problem;
+  const std::vector<Tensor> params = problem.model.parameters();
+  problem.summed_loss(problem.inputs, problem.targets).backward();
+  problem.summed_loss(problem.inputs, problem.targets).backward();  // twice: accumulated
+  const auto want = gradients(params);
+
+  const ThreadCount count(2);
+  problem.model.zero_grad();
+  for (int i = 0; i < 2; ++i) {
+    nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.summed_loss,
+                               nn::Reduction::Sum);
+  }
+  const auto got = gradients(params);
+  for (size_t i = 0; i < got.size(); ++i) {
+    for (size_t j = 0; j < got[i].size(); ++j) CHECK(got[i][j] == Approx(want[i][j]).margin(1e-4));
+  }
+}
+
+TEST_CASE("data_parallel_backward rejects misuse and leaves gradients alone when a shard throws",
+          "[parallel]") {
+  tg::manual_seed(33);
+  Problem problem;
+  const std::vector<Tensor> params = problem.model.parameters();
+  const ThreadCount count(2);
+  CHECK_TG_ERROR(nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss,
+                                            nn::Reduction::None),
+                 "data_parallel_backward: the loss must be reduced (Mean or Sum), got None");
+  CHECK_TG_ERROR(
+      nn::data_parallel_backward(params, problem.inputs, tg::zeros({5}), problem.loss),
+      "data_parallel_backward: inputs [37, 6] and targets [5] must have the same number of rows");
+  CHECK_TG_ERROR(
+      nn::data_parallel_backward(params, problem.inputs, problem.targets,
+                                 [&](const Tensor& x, const Tensor&) { return problem.model(x); }),
+      "data_parallel_backward: the loss must be one element, got [18, 3]");
+  CHECK_TG_ERROR(nn::data_parallel_backward({params[0], tg::ones({2})}, problem.inputs,
+                                            problem.targets, problem.loss),
+                 "data_parallel_backward: parameter 1 is not a leaf tensor that requires grad");
+  // The second shard's rows hold an out-of-range class: its error reaches the caller.
+  Tensor bad_targets = problem.targets.clone();
+  bad_targets.data<int64_t>()[36] = 7;
+  CHECK_THROWS_AS(nn::data_parallel_backward(params, problem.inputs, bad_targets, problem.loss),
+                  tg::Error);
+  for (const Tensor& p : params) CHECK(!p.grad().defined());
+}
+
+TEST_CASE("run_parts runs every part once and rethrows the lowest part's exception", "[parallel]") {
+  const ThreadCount count(2);
+  for (int parts : {0, 1, 2, 5}) {
+    std::vector<std::atomic<int>> runs(static_cast<size_t>(parts));
+    tg::detail::run_parts(parts, [&](int part) { ++runs[static_cast<size_t>(part)]; });
+    for (const auto& r : runs) CHECK(r.load() == 1);
+  }
+  // A part that itself splits work runs the inner parts on its own thread (no deadlock).
+  std::atomic<int> inner{0};
+  tg::detail::run_parts(2, [&](int) { tg::detail::run_parts(2, [&](int) { ++inner; }); });
+  CHECK(inner.load() == 4);
+  const auto failing = [](int part) {
+    if (part >= 1) throw std::runtime_error("part " + std::to_string(part));
+  };
+  CHECK_THROWS_WITH(tg::detail::run_parts(3, failing), "part 1");
+}
+
+TEST_CASE("optimizer steps split across threads give the same bits as on one thread",
+          "[parallel]") {
+  // 100k elements: above the size at which updates are split; options that give every state
+  // array a part (centered RMSProp with momentum, amsgrad, weight decay).
+  const auto trajectory = [](int threads, auto make_optimizer) {
+    const ThreadCount count(threads);
+    tg::manual_seed(34);
+    Tensor w = tg::randn({100, 1000}, {.requires_grad = true});
+    const Tensor target = tg::randn({100, 1000});
+    auto optimizer = make_optimizer(w);
+    for (int step = 0; step < 3; ++step) {
+      optimizer.zero_grad();
+      tg::sum(tg::square(w - target)).backward();
+      optimizer.step();
+    }
+    return w.to_vector<float>();
+  };
+  const auto check = [&](const char* name, auto make_optimizer) {
+    INFO(name);
+    const std::vector<float> one = trajectory(1, make_optimizer);
+    CHECK(trajectory(2, make_optimizer) == one);
+    CHECK(trajectory(3, make_optimizer) == one);
+  };
+  check("RMSProp", [](const Tensor& w) {
+    return tg::optim::RMSProp(
+        {w}, {.lr = 1e-2, .weight_decay = 1e-3, .momentum = 0.9, .centered = true});
+  });
+  check("Adam", [](const Tensor& w) {
+    return tg::optim::Adam({w}, {.lr = 1e-2, .weight_decay = 1e-3, .amsgrad = true});
+  });
+  check("AdamW", [](const Tensor& w) { return tg::optim::AdamW({w}, {.lr = 1e-2}); });
+  check("Adagrad", [](const Tensor& w) {
+    return tg::optim::Adagrad({w}, {.lr = 1e-2, .lr_decay = 1e-3, .weight_decay = 1e-3});
+  });
+}
