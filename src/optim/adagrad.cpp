@@ -1,5 +1,7 @@
 #include <tapegrad/optim/adagrad.hpp>
 
+#include "optim/element_ranges.hpp"
+
 #include <cmath>
 #include <type_traits>
 
@@ -27,12 +29,13 @@ namespace {
 // vectorizes; always inlined into the clones below.
 template <class T, bool kWeightDecay>
 [[gnu::always_inline]] inline void adagrad_loop(const AdagradOptions& o, AdagradState& s,
-                                                T* __restrict p, const T* __restrict g, int64_t n) {
-  const int64_t t = ++s.step;
+                                                T* __restrict p, const T* __restrict g,
+                                                int64_t begin, int64_t end) {
+  const int64_t t = s.step;  // already counted for this step
   const T clr = static_cast<T>(o.lr / (1 + static_cast<double>(t - 1) * o.lr_decay));
   const T weight_decay = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps);
   T* __restrict sum = s.sum.data<T>();
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     T d = g[i];
     if constexpr (kWeightDecay) d = d + weight_decay * p[i];
     sum[i] = sum[i] + d * d;
@@ -42,11 +45,11 @@ template <class T, bool kWeightDecay>
 
 template <class T>
 [[gnu::always_inline]] inline void adagrad_update(const AdagradOptions& o, AdagradState& s, T* p,
-                                                  const T* g, int64_t n) {
+                                                  const T* g, int64_t begin, int64_t end) {
   if (o.weight_decay != 0) {
-    adagrad_loop<T, true>(o, s, p, g, n);
+    adagrad_loop<T, true>(o, s, p, g, begin, end);
   } else {
-    adagrad_loop<T, false>(o, s, p, g, n);
+    adagrad_loop<T, false>(o, s, p, g, begin, end);
   }
 }
 
@@ -56,12 +59,14 @@ template <class T>
 // multiply-add is fused, so every version gives the same bits.
 namespace detail {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update_floats(
-    const AdagradOptions& o, AdagradState& s, float* p, const float* g, int64_t n) {
-  adagrad_update<float>(o, s, p, g, n);
+    const AdagradOptions& o, AdagradState& s, float* p, const float* g, int64_t begin,
+    int64_t end) {
+  adagrad_update<float>(o, s, p, g, begin, end);
 }
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update_doubles(
-    const AdagradOptions& o, AdagradState& s, double* p, const double* g, int64_t n) {
-  adagrad_update<double>(o, s, p, g, n);
+    const AdagradOptions& o, AdagradState& s, double* p, const double* g, int64_t begin,
+    int64_t end) {
+  adagrad_update<double>(o, s, p, g, begin, end);
 }
 }  // namespace detail
 
@@ -73,11 +78,14 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update
 void Adagrad::step() {
   for_each_parameter(
       []<class T>(const AdagradOptions& o, AdagradState& s, T* p, const T* g, int64_t n) {
-        if constexpr (std::is_same_v<T, float>) {
-          detail::adagrad_update_floats(o, s, p, g, n);
-        } else {
-          detail::adagrad_update_doubles(o, s, p, g, n);
-        }
+        ++s.step;
+        detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
+          if constexpr (std::is_same_v<T, float>) {
+            detail::adagrad_update_floats(o, s, p, g, begin, end);
+          } else {
+            detail::adagrad_update_doubles(o, s, p, g, begin, end);
+          }
+        });
       });
 }
 

@@ -1,6 +1,7 @@
 #include <tapegrad/optim/adam.hpp>
 
 #include "optim/adam_update.hpp"
+#include "optim/element_ranges.hpp"
 
 #include <type_traits>
 
@@ -15,23 +16,26 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions options)
 // multiply-add is fused, so every version gives the same bits.
 namespace detail {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update_floats(
-    const AdamOptions& o, AdamState& s, float* p, const float* g, int64_t n) {
-  adam_update<float>(o, s, p, g, n, false);
+    const AdamOptions& o, AdamState& s, float* p, const float* g, int64_t begin, int64_t end) {
+  adam_update<float>(o, s, p, g, begin, end, false);
 }
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update_doubles(
-    const AdamOptions& o, AdamState& s, double* p, const double* g, int64_t n) {
-  adam_update<double>(o, s, p, g, n, false);
+    const AdamOptions& o, AdamState& s, double* p, const double* g, int64_t begin, int64_t end) {
+  adam_update<double>(o, s, p, g, begin, end, false);
 }
 }  // namespace detail
 
 // Weight decay is L2: added to the gradient (see adam_update.hpp for the formula).
 void Adam::step() {
   for_each_parameter([]<class T>(const AdamOptions& o, AdamState& s, T* p, const T* g, int64_t n) {
-    if constexpr (std::is_same_v<T, float>) {
-      detail::adam_update_floats(o, s, p, g, n);
-    } else {
-      detail::adam_update_doubles(o, s, p, g, n);
-    }
+    ++s.step;
+    detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
+      if constexpr (std::is_same_v<T, float>) {
+        detail::adam_update_floats(o, s, p, g, begin, end);
+      } else {
+        detail::adam_update_doubles(o, s, p, g, begin, end);
+      }
+    });
   });
 }
 

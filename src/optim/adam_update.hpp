@@ -21,8 +21,8 @@ namespace tg::optim {
 // Always inlined: adam.cpp and adamw.cpp compile it into their AVX-512/AVX2/SSE2 clones.
 template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Options>
 [[gnu::always_inline]] inline void adam_loop(const Options& o, AdamState& s, T* __restrict p,
-                                             const T* __restrict g, int64_t n) {
-  const int64_t t = ++s.step;
+                                             const T* __restrict g, int64_t begin, int64_t end) {
+  const int64_t t = s.step;  // already counted for this step
   const auto [beta1, beta2] = o.betas;
   const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
   const T bias_correction2_sqrt =
@@ -34,7 +34,7 @@ template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Opti
   T* __restrict m = s.exp_avg.data<T>();
   T* __restrict v = s.exp_avg_sq.data<T>();
   T* __restrict v_max = kAmsgrad ? s.max_exp_avg_sq.data<T>() : nullptr;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     if constexpr (kDecoupled) p[i] = p[i] * shrink;
     T d = g[i];
     if constexpr (!kDecoupled && kWeightDecay) d = d + weight_decay * p[i];
@@ -49,17 +49,17 @@ template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Opti
 
 template <class T, class Options>
 [[gnu::always_inline]] inline void adam_update(const Options& o, AdamState& s, T* p, const T* g,
-                                               int64_t n, bool decoupled) {
+                                               int64_t begin, int64_t end, bool decoupled) {
   const bool decay = o.weight_decay != 0;
   if (decoupled) {
-    o.amsgrad ? adam_loop<T, true, true, true>(o, s, p, g, n)
-              : adam_loop<T, true, true, false>(o, s, p, g, n);
+    o.amsgrad ? adam_loop<T, true, true, true>(o, s, p, g, begin, end)
+              : adam_loop<T, true, true, false>(o, s, p, g, begin, end);
   } else if (decay) {
-    o.amsgrad ? adam_loop<T, false, true, true>(o, s, p, g, n)
-              : adam_loop<T, false, true, false>(o, s, p, g, n);
+    o.amsgrad ? adam_loop<T, false, true, true>(o, s, p, g, begin, end)
+              : adam_loop<T, false, true, false>(o, s, p, g, begin, end);
   } else {
-    o.amsgrad ? adam_loop<T, false, false, true>(o, s, p, g, n)
-              : adam_loop<T, false, false, false>(o, s, p, g, n);
+    o.amsgrad ? adam_loop<T, false, false, true>(o, s, p, g, begin, end)
+              : adam_loop<T, false, false, false>(o, s, p, g, begin, end);
   }
 }
 

@@ -1,6 +1,7 @@
 #include <tapegrad/optim/adam.hpp>
 
 #include "optim/adam_update.hpp"
+#include "optim/element_ranges.hpp"
 
 #include <type_traits>
 
@@ -15,23 +16,26 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
 // multiply-add is fused, so every version gives the same bits.
 namespace detail {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adamw_update_floats(
-    const AdamWOptions& o, AdamState& s, float* p, const float* g, int64_t n) {
-  adam_update<float>(o, s, p, g, n, true);
+    const AdamWOptions& o, AdamState& s, float* p, const float* g, int64_t begin, int64_t end) {
+  adam_update<float>(o, s, p, g, begin, end, true);
 }
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adamw_update_doubles(
-    const AdamWOptions& o, AdamState& s, double* p, const double* g, int64_t n) {
-  adam_update<double>(o, s, p, g, n, true);
+    const AdamWOptions& o, AdamState& s, double* p, const double* g, int64_t begin, int64_t end) {
+  adam_update<double>(o, s, p, g, begin, end, true);
 }
 }  // namespace detail
 
 // Weight decay is decoupled: p ← p·(1 − lr·λ) before the Adam step (see adam_update.hpp).
 void AdamW::step() {
   for_each_parameter([]<class T>(const AdamWOptions& o, AdamState& s, T* p, const T* g, int64_t n) {
-    if constexpr (std::is_same_v<T, float>) {
-      detail::adamw_update_floats(o, s, p, g, n);
-    } else {
-      detail::adamw_update_doubles(o, s, p, g, n);
-    }
+    ++s.step;
+    detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
+      if constexpr (std::is_same_v<T, float>) {
+        detail::adamw_update_floats(o, s, p, g, begin, end);
+      } else {
+        detail::adamw_update_doubles(o, s, p, g, begin, end);
+      }
+    });
   });
 }
 

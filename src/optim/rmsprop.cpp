@@ -1,5 +1,7 @@
 #include <tapegrad/optim/rmsprop.hpp>
 
+#include "optim/element_ranges.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -67,7 +69,7 @@ namespace {
 template <class T, bool kWeightDecay, bool kCentered, bool kMomentum>
 [[gnu::always_inline]] inline void rmsprop_update(const RMSPropOptions& o, RMSPropState& s,
                                                   T* __restrict p, const T* __restrict g,
-                                                  int64_t n) {
+                                                  int64_t begin, int64_t end) {
   T* __restrict v = s.square_avg.data<T>();
   T* __restrict grad_avg = kCentered ? s.grad_avg.data<T>() : nullptr;
   T* __restrict buf = kMomentum ? s.momentum_buffer.data<T>() : nullptr;
@@ -79,7 +81,7 @@ template <class T, bool kWeightDecay, bool kCentered, bool kMomentum>
   const T lr = static_cast<T>(o.lr);
   const T numerator_scale = o.lr_in_momentum ? lr : T(1);  // buf gets (lr·d)/den or d/den
   const T momentum_step = o.lr_in_momentum ? T(-1) : -lr;  // p ← p − buf or p − lr·buf
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     T d = g[i];
     if constexpr (kWeightDecay) d = d + weight_decay * p[i];
     v[i] = v[i] * alpha + one_minus_alpha * d * d;
@@ -101,18 +103,18 @@ template <class T, bool kWeightDecay, bool kCentered, bool kMomentum>
 // Picks the instantiation for this parameter's options.
 template <class T, bool... kFlags>
 [[gnu::always_inline]] inline void dispatch_rmsprop(const RMSPropOptions& o, RMSPropState& s, T* p,
-                                                    const T* g, int64_t n) {
+                                                    const T* g, int64_t begin, int64_t end) {
   constexpr size_t kDecided = sizeof...(kFlags);
   if constexpr (kDecided == 3) {
-    rmsprop_update<T, kFlags...>(o, s, p, g, n);
+    rmsprop_update<T, kFlags...>(o, s, p, g, begin, end);
   } else {
     const bool next = kDecided == 0   ? o.weight_decay != 0
                       : kDecided == 1 ? o.centered
                                       : o.momentum > 0;
     if (next) {
-      dispatch_rmsprop<T, kFlags..., true>(o, s, p, g, n);
+      dispatch_rmsprop<T, kFlags..., true>(o, s, p, g, begin, end);
     } else {
-      dispatch_rmsprop<T, kFlags..., false>(o, s, p, g, n);
+      dispatch_rmsprop<T, kFlags..., false>(o, s, p, g, begin, end);
     }
   }
 }
@@ -124,12 +126,14 @@ template <class T, bool... kFlags>
 // every width and no multiply-add is fused (ISO C++ mode), so all versions give the same bits.
 namespace detail {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update_floats(
-    const RMSPropOptions& o, RMSPropState& s, float* p, const float* g, int64_t n) {
-  dispatch_rmsprop<float>(o, s, p, g, n);
+    const RMSPropOptions& o, RMSPropState& s, float* p, const float* g, int64_t begin,
+    int64_t end) {
+  dispatch_rmsprop<float>(o, s, p, g, begin, end);
 }
 __attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update_doubles(
-    const RMSPropOptions& o, RMSPropState& s, double* p, const double* g, int64_t n) {
-  dispatch_rmsprop<double>(o, s, p, g, n);
+    const RMSPropOptions& o, RMSPropState& s, double* p, const double* g, int64_t begin,
+    int64_t end) {
+  dispatch_rmsprop<double>(o, s, p, g, begin, end);
 }
 }  // namespace detail
 
@@ -146,11 +150,13 @@ void RMSProp::step() {
   for_each_parameter(
       []<class T>(const RMSPropOptions& o, RMSPropState& s, T* p, const T* g, int64_t n) {
         ++s.step;
-        if constexpr (std::is_same_v<T, float>) {
-          detail::rmsprop_update_floats(o, s, p, g, n);
-        } else {
-          detail::rmsprop_update_doubles(o, s, p, g, n);
-        }
+        detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
+          if constexpr (std::is_same_v<T, float>) {
+            detail::rmsprop_update_floats(o, s, p, g, begin, end);
+          } else {
+            detail::rmsprop_update_doubles(o, s, p, g, begin, end);
+          }
+        });
       });
 }
 
