@@ -120,14 +120,20 @@ int main(int argc, char** argv) {
 
   const std::vector<int64_t> labels = test.targets.to_vector<int64_t>();
   std::vector<int64_t> predicted;
+  const std::vector<tg::Tensor> parameters = model.parameters();
+  const auto batch_loss = [&](const tg::Tensor& images, const tg::Tensor& classes) {
+    return tg::nn::cross_entropy(model(images), classes);
+  };
   for (int64_t epoch = progress.epoch + 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     int64_t done = 0, seen = 0;
     for (const tg::data::Batch& batch : loader) {
       optimizer.zero_grad();
-      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
-      loss.backward();
+      // batch_loss(batch.inputs, batch.targets).backward(), with the batch split across the
+      // --threads threads (with one thread, exactly that).
+      const tg::Tensor loss =
+          tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss);
       optimizer.step();
       ++progress.step;
       loss_sum += loss.item<float>();
