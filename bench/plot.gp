@@ -17,4 +17,5 @@ plot '< grep "^Haswell" bench/results.csv' using ($3/$4):xtic(2) title 'Haswell 
      '< grep "^AVX-512" bench/results.csv' using ($3/$4) title 'AVX-512 kernels' linecolor rgb '#d95f02', \
      '< grep "^Zen," bench/results.csv' using ($3/$4) title 'Zen (AVX2) kernels, second machine' linecolor rgb '#1b9e77', \
      '< grep "^Zen-after," bench/results.csv' using ($3/$4) title 'Zen, after the tape and memory work' linecolor rgb '#e7298a', \
+     '< grep "^Zen-after4," bench/results.csv' using ($3/$4) title 'Zen, with own threads (batch split)' linecolor rgb '#66a61e', \
      1 with lines dashtype 2 linecolor rgb 'black' title 'parity'
