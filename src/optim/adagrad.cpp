@@ -3,7 +3,6 @@
 #include "optim/element_ranges.hpp"
 
 #include <cmath>
-#include <type_traits>
 
 namespace tg::optim {
 
@@ -78,14 +77,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update
 void Adagrad::step() {
   for_each_parameter(
       []<class T>(const AdagradOptions& o, AdagradState& s, T* p, const T* g, int64_t n) {
-        ++s.step;
-        detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
-          if constexpr (std::is_same_v<T, float>) {
-            detail::adagrad_update_floats(o, s, p, g, begin, end);
-          } else {
-            detail::adagrad_update_doubles(o, s, p, g, begin, end);
-          }
-        });
+        detail::step_in_ranges(detail::adagrad_update_floats, detail::adagrad_update_doubles, o, s,
+                               p, g, n);
       });
 }
 

@@ -3,8 +3,6 @@
 #include "optim/adam_update.hpp"
 #include "optim/element_ranges.hpp"
 
-#include <type_traits>
-
 namespace tg::optim {
 
 void AdamOptions::validate() const { validate_adam_options(*this); }
@@ -28,14 +26,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update_do
 // Weight decay is L2: added to the gradient (see adam_update.hpp for the formula).
 void Adam::step() {
   for_each_parameter([]<class T>(const AdamOptions& o, AdamState& s, T* p, const T* g, int64_t n) {
-    ++s.step;
-    detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
-      if constexpr (std::is_same_v<T, float>) {
-        detail::adam_update_floats(o, s, p, g, begin, end);
-      } else {
-        detail::adam_update_doubles(o, s, p, g, begin, end);
-      }
-    });
+    detail::step_in_ranges(detail::adam_update_floats, detail::adam_update_doubles, o, s, p, g, n);
   });
 }
 

@@ -3,8 +3,6 @@
 #include "optim/adam_update.hpp"
 #include "optim/element_ranges.hpp"
 
-#include <type_traits>
-
 namespace tg::optim {
 
 void AdamWOptions::validate() const { validate_adam_options(*this); }
@@ -28,14 +26,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adamw_update_d
 // Weight decay is decoupled: p ← p·(1 − lr·λ) before the Adam step (see adam_update.hpp).
 void AdamW::step() {
   for_each_parameter([]<class T>(const AdamWOptions& o, AdamState& s, T* p, const T* g, int64_t n) {
-    ++s.step;
-    detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
-      if constexpr (std::is_same_v<T, float>) {
-        detail::adamw_update_floats(o, s, p, g, begin, end);
-      } else {
-        detail::adamw_update_doubles(o, s, p, g, begin, end);
-      }
-    });
+    detail::step_in_ranges(detail::adamw_update_floats, detail::adamw_update_doubles, o, s, p, g,
+                           n);
   });
 }
 

@@ -6,6 +6,7 @@
 #include "thread_pool.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace tg::optim::detail {
 
@@ -28,6 +29,24 @@ void for_element_ranges(int64_t n, const F& update) {
     return part == threads ? n : n * part / threads / 16 * 16;
   };
   tg::detail::run_parts(threads, [&](int part) { update(boundary(part), boundary(part + 1)); });
+}
+
+/// One step of an optimizer's update for a parameter of n elements: counts the step, then runs
+/// the update compiled for T (its Float32 or Float64 clone set) over the element ranges above.
+template <class T, class Options, class State>
+void step_in_ranges(void (*update_floats)(const Options&, State&, float*, const float*, int64_t,
+                                          int64_t),
+                    void (*update_doubles)(const Options&, State&, double*, const double*, int64_t,
+                                           int64_t),
+                    const Options& o, State& s, T* p, const T* g, int64_t n) {
+  ++s.step;
+  for_element_ranges(n, [&](int64_t begin, int64_t end) {
+    if constexpr (std::is_same_v<T, float>) {
+      update_floats(o, s, p, g, begin, end);
+    } else {
+      update_doubles(o, s, p, g, begin, end);
+    }
+  });
 }
 
 }  // namespace tg::optim::detail

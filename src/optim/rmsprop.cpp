@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 
 namespace tg::optim {
 
@@ -149,14 +148,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update
 void RMSProp::step() {
   for_each_parameter(
       []<class T>(const RMSPropOptions& o, RMSPropState& s, T* p, const T* g, int64_t n) {
-        ++s.step;
-        detail::for_element_ranges(n, [&](int64_t begin, int64_t end) {
-          if constexpr (std::is_same_v<T, float>) {
-            detail::rmsprop_update_floats(o, s, p, g, begin, end);
-          } else {
-            detail::rmsprop_update_doubles(o, s, p, g, begin, end);
-          }
-        });
+        detail::step_in_ranges(detail::rmsprop_update_floats, detail::rmsprop_update_doubles, o, s,
+                               p, g, n);
       });
 }
 
