@@ -128,6 +128,26 @@ TEST_CASE("data_parallel_backward rejects misuse and leaves gradients alone when
   CHECK_THROWS_AS(nn::data_parallel_backward(params, problem.inputs, bad_targets, problem.loss),
                   tg::Error);
   for (const Tensor& p : params) CHECK(!p.grad().defined());
+  {
+    const tg::NoGradGuard no_grad;
+    CHECK_TG_ERROR(
+        nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss),
+        "data_parallel_backward: grad mode is off (a NoGradGuard is active on this thread)");
+  }
+}
+
+TEST_CASE("a parameter listed twice gets its gradient once, as with backward", "[parallel]") {
+  tg::manual_seed(35);
+  Problem problem;
+  std::vector<Tensor> params = problem.model.parameters();
+  const ThreadCount count(2);
+  nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss);
+  const auto once = gradients(params);
+  problem.model.zero_grad();
+  params.push_back(params[0]);  // as a weight tied between two modules is listed
+  nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss);
+  params.pop_back();
+  CHECK(gradients(params) == once);
 }
 
 TEST_CASE("run_parts runs every part once and rethrows the lowest part's exception", "[parallel]") {

@@ -53,6 +53,19 @@ Tensor checked_loss(const ShardLoss& loss, const Tensor& inputs, const Tensor& t
   return value;
 }
 
+// `parameters` without repeats (a tied weight is listed once per module that holds it, but
+// its gradient must be added to its .grad() once), in first-seen order.
+std::vector<Tensor> distinct(const std::vector<Tensor>& parameters) {
+  std::vector<Tensor> out;
+  for (const Tensor& p : parameters) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const Tensor& q) {
+      return q.shared_impl() == p.shared_impl();
+    });
+    if (!seen) out.push_back(p);
+  }
+  return out;
+}
+
 // What one shard leaves behind for the calling thread.
 struct ShardResult {
   double loss = 0;            // already weighted
@@ -61,9 +74,12 @@ struct ShardResult {
 
 }  // namespace
 
-Tensor data_parallel_backward(const std::vector<Tensor>& parameters, const Tensor& inputs,
+Tensor data_parallel_backward(const std::vector<Tensor>& listed, const Tensor& inputs,
                               const Tensor& targets, const ShardLoss& loss, Reduction reduction) {
   check_batch(inputs, targets, reduction);
+  if (!is_grad_enabled()) {
+    fail("data_parallel_backward: grad mode is off (a NoGradGuard is active on this thread)");
+  }
   const int64_t batch = inputs.size(0);
   const int shards = static_cast<int>(std::min<int64_t>(num_threads(), batch));
   if (shards <= 1) {
@@ -71,11 +87,12 @@ Tensor data_parallel_backward(const std::vector<Tensor>& parameters, const Tenso
     value.backward();
     return value.detach();
   }
-  for (size_t i = 0; i < parameters.size(); ++i) {  // before any shard runs
-    if (!parameters[i].defined() || !parameters[i].is_leaf() || !parameters[i].requires_grad()) {
+  for (size_t i = 0; i < listed.size(); ++i) {  // before any shard runs
+    if (!listed[i].defined() || !listed[i].is_leaf() || !listed[i].requires_grad()) {
       fail("data_parallel_backward: parameter {} is not a leaf tensor that requires grad", i);
     }
   }
+  const std::vector<Tensor> parameters = distinct(listed);
   Dtype loss_dtype = Dtype::Float32;
   Shape loss_shape;
   std::vector<ShardResult> results(static_cast<size_t>(shards));

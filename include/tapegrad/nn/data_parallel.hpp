@@ -22,7 +22,8 @@ using ShardLoss = std::function<Tensor(const Tensor& inputs, const Tensor& targe
 /// `loss(inputs, targets)` and its backward.
 ///
 /// `loss` runs on several threads at once: it may read the model (a Module's forward does) but
-/// must not change shared state. The parameters must be leaves that require grad.
+/// must not change shared state. The parameters must be leaves that require grad; one listed
+/// twice (a weight tied between modules) gets its gradient once, as with backward().
 Tensor data_parallel_backward(const std::vector<Tensor>& parameters, const Tensor& inputs,
                               const Tensor& targets, const ShardLoss& loss,
                               Reduction reduction = Reduction::Mean);
