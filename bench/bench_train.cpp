@@ -40,8 +40,12 @@ int fmnist(int threads, int epochs, const std::string& data_dir, bool split_batc
   tg::manual_seed(0);
   tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
                            tg::nn::ReLU(), tg::nn::Linear(128, 10)};
-  tg::optim::RMSProp optimizer(model.parameters(), {.lr = 1e-3, .alpha = 0.99, .eps = 1e-8});
+  const std::vector<tg::Tensor> parameters = model.parameters();
+  tg::optim::RMSProp optimizer(parameters, {.lr = 1e-3, .alpha = 0.99, .eps = 1e-8});
   tg::data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
+  const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) {
+    return tg::nn::cross_entropy(model(x), y);
+  };
   std::vector<double> times;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = Clock::now();
@@ -50,12 +54,9 @@ int fmnist(int threads, int epochs, const std::string& data_dir, bool split_batc
       optimizer.zero_grad();
       tg::Tensor loss;
       if (split_batch) {
-        loss = tg::nn::data_parallel_backward(model.parameters(), batch.inputs, batch.targets,
-                                              [&](const tg::Tensor& x, const tg::Tensor& y) {
-                                                return tg::nn::cross_entropy(model(x), y);
-                                              });
+        loss = tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss);
       } else {
-        loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
+        loss = batch_loss(batch.inputs, batch.targets);
         loss.backward();
       }
       optimizer.step();
