@@ -61,19 +61,19 @@ class Worker {
   }
 
  private:
-  // Waits up to about kSpinTime for a generation after `seen`; true when one started.
-  bool spin_for_work(uint64_t seen) const {
+  // Waits up to about kSpinTime for a generation after `seen` (loop() then checks under the lock).
+  void spin_for_work(uint64_t seen) const {
     using Clock = std::chrono::steady_clock;
     constexpr auto kPauseTime = std::chrono::microseconds(20),
                    kSpinTime = std::chrono::microseconds(500);
     const auto start = Clock::now();
     for (;;) {
       for (int i = 0; i < 64; ++i) {
-        if (generation_.load(std::memory_order_acquire) != seen) return true;
+        if (generation_.load(std::memory_order_acquire) != seen) return;
         TG_CPU_RELAX();
       }
       const auto waited = Clock::now() - start;
-      if (waited > kSpinTime) return false;
+      if (waited > kSpinTime) return;
       if (waited > kPauseTime) std::this_thread::yield();
     }
   }
