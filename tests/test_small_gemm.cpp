@@ -1,7 +1,7 @@
-// The Float32 kernel for small products (src/ops/small_gemm.cpp), the CPU's best version and
-// the SSE2 one, against a double-precision product, for every transpose combination, beta, and
-// shapes around its 8-column vectors, 32-column blocks and 4-row tiles; and through tg::matmul
-// against a Float64 matmul.
+// The Float32 kernel for small products (src/ops/small_gemm.cpp), at the CPU level in use (every
+// level's bits are the baseline's: test_cpu_levels.cpp), against a double-precision product, for
+// every transpose combination, beta, and shapes around its 8-column vectors, 32-column blocks and
+// 4-row tiles; and through tg::matmul against a Float64 matmul.
 
 #include "helpers.hpp"
 
@@ -18,7 +18,6 @@ struct Case {
   bool transpose_a, transpose_b;
   int64_t m, n, k;
   float beta;
-  bool baseline_only;
 };
 
 // Checks small_sgemm on one case with deterministic pseudo-random operands.
@@ -38,7 +37,7 @@ void check_case(const Case& c) {
   std::vector<float> out(static_cast<size_t>(c.m * c.n), start);
   tg::detail::small_sgemm(c.transpose_a, c.transpose_b, c.m, c.n, c.k, a.data(),
                           c.transpose_a ? c.m : c.k, b.data(), c.transpose_b ? c.k : c.n, c.beta,
-                          out.data(), c.baseline_only);
+                          out.data());
   for (int64_t i = 0; i < c.m; ++i) {
     for (int64_t j = 0; j < c.n; ++j) {
       double want = c.beta == 0 ? 0.0 : c.beta * double{start};
@@ -48,8 +47,7 @@ void check_case(const Case& c) {
         scale += std::abs(double{a_at(i, p)} * b_at(p, j));
       }
       INFO("m " << c.m << " n " << c.n << " k " << c.k << " ta " << c.transpose_a << " tb "
-                << c.transpose_b << " beta " << c.beta << " baseline " << c.baseline_only << " at "
-                << i << ", " << j);
+                << c.transpose_b << " beta " << c.beta << " at " << i << ", " << j);
       REQUIRE(std::abs(out[i * c.n + j] - want) <= 1e-6 * (scale + 1));
     }
   }
@@ -65,17 +63,15 @@ TEST_CASE("small_sgemm matches a double-precision product", "[ops][gemm]") {
         for (int64_t n : {1, 7, 8, 9, 16, 17, 24, 25, 32, 33, 41}) {
           for (int64_t k : {1, 2, 13, 32}) {
             for (float beta : {0.0f, 1.0f, 0.5f}) {
-              for (bool baseline_only : {false, true}) {
-                check_case({ta, tb, m, n, k, beta, baseline_only});
-                ++checked;
-              }
+              check_case({ta, tb, m, n, k, beta});
+              ++checked;
             }
           }
         }
       }
     }
   }
-  CHECK(checked == 2 * 2 * 7 * 11 * 4 * 3 * 2);
+  CHECK(checked == 2 * 2 * 7 * 11 * 4 * 3);
 }
 
 // Narrow products (n = 1, 13) are computed as their transpose, vectorized along the other side;
@@ -89,38 +85,34 @@ TEST_CASE("small_sgemm gives the same bits for a product and its transpose", "[o
            {std::pair<int64_t, int64_t>{32, 1}, {32, 13}, {16, 5}, {9, 3}, {24, 17}}) {
         for (int64_t k : {1, 13, 32}) {
           for (float beta : {0.0f, 0.7f}) {
-            for (bool baseline_only : {false, true}) {
-              std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
-              for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(std::sin(0.7 * i));
-              for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(std::cos(0.3 * i));
-              std::vector<float> c(static_cast<size_t>(m * n)), c_t(c.size());
-              for (int64_t i = 0; i < m; ++i) {
-                for (int64_t j = 0; j < n; ++j) {
-                  c[i * n + j] = c_t[j * m + i] = static_cast<float>(0.1 * (i - j));
-                }
+            std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+            for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(std::sin(0.7 * i));
+            for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(std::cos(0.3 * i));
+            std::vector<float> c(static_cast<size_t>(m * n)), c_t(c.size());
+            for (int64_t i = 0; i < m; ++i) {
+              for (int64_t j = 0; j < n; ++j) {
+                c[i * n + j] = c_t[j * m + i] = static_cast<float>(0.1 * (i - j));
               }
-              const int64_t lda = ta ? m : k, ldb = tb ? k : n;
-              // cᵀ = op(b)ᵀ·op(a)ᵀ: b takes a's place with the opposite transpose flag.
-              tg::detail::small_sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, c.data(),
-                                      baseline_only);
-              tg::detail::small_sgemm(!tb, !ta, n, m, k, b.data(), ldb, a.data(), lda, beta,
-                                      c_t.data(), baseline_only);
-              for (int64_t i = 0; i < m; ++i) {
-                for (int64_t j = 0; j < n; ++j) {
-                  INFO("m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb
-                            << " beta " << beta << " baseline " << baseline_only << " at " << i
-                            << ", " << j);
-                  REQUIRE(c[i * n + j] == c_t[j * m + i]);
-                }
-              }
-              ++compared;
             }
+            const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+            // cᵀ = op(b)ᵀ·op(a)ᵀ: b takes a's place with the opposite transpose flag.
+            tg::detail::small_sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, beta, c.data());
+            tg::detail::small_sgemm(!tb, !ta, n, m, k, b.data(), ldb, a.data(), lda, beta,
+                                    c_t.data());
+            for (int64_t i = 0; i < m; ++i) {
+              for (int64_t j = 0; j < n; ++j) {
+                INFO("m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb
+                          << " beta " << beta << " at " << i << ", " << j);
+                REQUIRE(c[i * n + j] == c_t[j * m + i]);
+              }
+            }
+            ++compared;
           }
         }
       }
     }
   }
-  CHECK(compared == 2 * 2 * 5 * 3 * 2 * 2);
+  CHECK(compared == 2 * 2 * 5 * 3 * 2);
 }
 
 TEST_CASE("small Float32 matmuls and linears agree with Float64 ones", "[ops][gemm]") {

@@ -4,6 +4,7 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "kernels/cpu_level.hpp"
 #include "ops/kernels.hpp"
 
 namespace tg {
@@ -54,17 +55,16 @@ template <int kWidth>
 
 }  // namespace
 
-// Float32 column sums (every bias gradient) in AVX-512, AVX2 and SSE2 versions, 16 columns at a
-// time, then one by one (a one-column sum is then a plain loop down the column); each column is
-// summed in row order in every version, so all give the same bits as column_sums.
+// Float32 column sums (every bias gradient) at the CPU level in use, 16 columns at a time, then
+// one by one (a one-column sum is then a plain loop down the column); each column is summed in
+// row order at every level, so all give the same bits as column_sums.
 namespace detail {
-__attribute__((target_clones("avx512f", "avx2", "default"))) void float_column_sums(const float* in,
-                                                                                    int64_t rows,
-                                                                                    int64_t columns,
-                                                                                    double* acc) {
-  int64_t j = 0;
-  for (; j + 16 <= columns; j += 16) float_column_block<16>(in + j, rows, columns, acc + j);
-  for (; j < columns; ++j) float_column_block<1>(in + j, rows, columns, acc + j);
+void float_column_sums(const float* in, int64_t rows, int64_t columns, double* acc) {
+  at_cpu_level([&] {
+    int64_t j = 0;
+    for (; j + 16 <= columns; j += 16) float_column_block<16>(in + j, rows, columns, acc + j);
+    for (; j < columns; ++j) float_column_block<1>(in + j, rows, columns, acc + j);
+  });
 }
 }  // namespace detail
 

@@ -1,21 +1,26 @@
 // c[i, :] = beta·c[i, :] + Σ_p a[i, p]·b[p, :], in tiles of up to 4 rows × 32 columns whose sums
 // stay in registers, vectorized along c's rows. Each element is summed in order of p, one
-// multiply-add at a time (fused where the CPU has FMA), as OpenBLAS's kernels do, so results agree
-// with OpenBLAS to the last bit or nearly. b is first copied into rows padded to a multiple of 8
-// columns unless it is laid out so already (≤ 32k floats). A product whose rows fill its vectors
-// worse than its columns would (n = 1, 13 against m = 32) is computed as its transpose, with the
-// same multiply-adds per element, and transposed back in 8×8 register blocks.
+// fused multiply-add at a time, as OpenBLAS's kernels for FMA CPUs do, so results agree with
+// OpenBLAS to the last bit or nearly; every CPU level gives the same bits (the baseline computes
+// the same fused multiply-adds with std::fma, see the end of the file). b is first copied into rows
+// padded to a multiple of 8 columns unless it is laid out so already (≤ 32k floats). A product
+// whose rows fill its vectors worse than its columns would (n = 1, 13 against m = 32) is computed
+// as its transpose, with the same multiply-adds per element, and transposed back in 8×8 register
+// blocks.
 
 #include "ops/small_gemm.hpp"
 
+#include "kernels/cpu_level.hpp"
+
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <vector>
 
 namespace tg::detail {
 
-// Eight floats as one GCC vector: one AVX register, two SSE registers in the SSE2 version.
+// Eight floats as one GCC vector: one AVX register.
 // Written out because GCC leaves the loops below scalar once it has fully unrolled them.
 using Floats8 = float __attribute__((vector_size(32)));
 
@@ -224,9 +229,9 @@ double lane_use(int64_t columns) {
   }
 }
 
-// Compiled for AVX2 with FMA (multiply-adds fused by -ffp-contract=fast) and for the x86-64
-// baseline, SSE2. Dispatched by hand: target_clones' "arch=haswell" would test for an Intel
-// Haswell model, not for the features, and its "avx512f" clone would lack FMA.
+// Compiled for AVX2 with FMA: this file alone is compiled with -ffp-contract=fast (CMakeLists.txt),
+// so every c + a·b above becomes one fused multiply-add. (target_clones would not do:
+// "arch=haswell" tests for an Intel Haswell model, not for the features.)
 __attribute__((target("avx2,fma"))) void small_sgemm_fma(bool transpose_a, bool transpose_b,
                                                          int64_t m, int64_t n, int64_t k,
                                                          const float* a, int64_t lda,
@@ -235,24 +240,32 @@ __attribute__((target("avx2,fma"))) void small_sgemm_fma(bool transpose_a, bool 
   small_sgemm_body(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
 }
 
-void small_sgemm_sse2(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
-                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                      float* c) {
-  small_sgemm_body(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
-}
-
-bool cpu_has_avx2_and_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+// The same arithmetic one element at a time, for CPUs without FMA (and TAPEGRAD_CPU=baseline):
+// s = fma(a(i, p), b(p, j), s) in order of p from s = 0, then c = fma(beta, c, s), exactly what
+// the tiles' fused multiply-adds compute, so the bits are the same. std::fma is glibc's fmaf:
+// the FMA instruction where the CPU has one, an exact emulation where it has not.
+void small_sgemm_fused_scalar(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
+                              const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                              float* c) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0.0f;
+      for (int64_t p = 0; p < k; ++p) {
+        const float a_ip = transpose_a ? a[p * lda + i] : a[i * lda + p];
+        const float b_pj = transpose_b ? b[j * ldb + p] : b[p * ldb + j];
+        sum = std::fma(a_ip, b_pj, sum);
+      }
+      c[i * n + j] = beta == 0.0f ? sum : std::fma(beta, c[i * n + j], sum);
+    }
+  }
 }
 
 }  // namespace
 
 void small_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                 bool baseline_only) {
-  static const auto best = cpu_has_avx2_and_fma() ? small_sgemm_fma : small_sgemm_sse2;
-  const auto kernel = baseline_only ? small_sgemm_sse2 : best;
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c) {
+  const auto kernel =
+      cpu_level_in_use() == CpuLevel::Baseline ? small_sgemm_fused_scalar : small_sgemm_fma;
   kernel(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c);
 }
 

@@ -10,11 +10,9 @@ namespace tg::detail {
 constexpr int64_t kSmallGemmVolume = 32 * 32 * 32;
 
 /// c[m×n] = op(a)·op(b) + beta·c in row-major storage, as cblas_sgemm with alpha = 1; c is not
-/// read when beta = 0. Deterministic on a given CPU; the SSE2 version (no FMA) may differ from
-/// the AVX2/AVX-512 ones in the last bit, as OpenBLAS's kernels for different CPUs do.
-/// `baseline_only` forces the SSE2 version (for tests).
+/// read when beta = 0. Each element is a chain of fused multiply-adds in order of the inner
+/// index, then beta·c added fused: the same bits at every CPU level (kernels/cpu_level.hpp).
 void small_sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                 bool baseline_only = false);
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c);
 
 }  // namespace tg::detail

@@ -72,7 +72,7 @@ inline float tanh(float x) {
   return x != x || x == 0 ? x : y;  // NaN stays NaN; ±0 keeps its sign
 }
 
-/// out[i] = exp(in[i]), vectorized for the CPU's widest unit (SSE2, AVX2 or AVX-512).
+/// out[i] = exp(in[i]), vectorized at the CPU level in use (SSE2, AVX2 or AVX-512).
 void exp_array(const float* in, float* out, int64_t n);
 /// out[i] = tanh(in[i]), likewise.
 void tanh_array(const float* in, float* out, int64_t n);

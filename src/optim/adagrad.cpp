@@ -25,7 +25,7 @@ Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
 namespace {
 
 // One parameter's update, weight decay a template flag so each loop is branch-free and
-// vectorizes; always inlined into the clones below.
+// vectorizes; compiled for each CPU level by step_in_ranges.
 template <class T, bool kWeightDecay>
 [[gnu::always_inline]] inline void adagrad_loop(const AdagradOptions& o, AdagradState& s,
                                                 T* __restrict p, const T* __restrict g,
@@ -54,21 +54,6 @@ template <class T>
 
 }  // namespace
 
-// The update compiled for AVX-512, AVX2 and SSE2 and picked at load time, as RMSProp's; no
-// multiply-add is fused, so every version gives the same bits.
-namespace detail {
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update_floats(
-    const AdagradOptions& o, AdagradState& s, float* p, const float* g, int64_t begin,
-    int64_t end) {
-  adagrad_update<float>(o, s, p, g, begin, end);
-}
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update_doubles(
-    const AdagradOptions& o, AdagradState& s, double* p, const double* g, int64_t begin,
-    int64_t end) {
-  adagrad_update<double>(o, s, p, g, begin, end);
-}
-}  // namespace detail
-
 // torch/optim/adagrad.py (1.13), with t the step count starting at 1:
 //   d = g + λ·p
 //   clr = lr / (1 + (t − 1)·lr_decay)
@@ -77,8 +62,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adagrad_update
 void Adagrad::step() {
   for_each_parameter(
       []<class T>(const AdagradOptions& o, AdagradState& s, T* p, const T* g, int64_t n) {
-        detail::step_in_ranges(detail::adagrad_update_floats, detail::adagrad_update_doubles, o, s,
-                               p, g, n);
+        detail::step_in_ranges(
+            s, n, [&](int64_t begin, int64_t end) { adagrad_update<T>(o, s, p, g, begin, end); });
       });
 }
 

@@ -18,7 +18,7 @@ namespace tg::optim {
 //   p ← p − (lr / (1 − β₁ᵗ))·m / den
 // One parameter's update; weight decay and amsgrad are template flags so each combination is
 // a branch-free loop that vectorizes.
-// Always inlined: adam.cpp and adamw.cpp compile it into their AVX-512/AVX2/SSE2 clones.
+// Always inlined: step_in_ranges compiles it for each CPU level (kernels/cpu_level.hpp).
 template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Options>
 [[gnu::always_inline]] inline void adam_loop(const Options& o, AdamState& s, T* __restrict p,
                                              const T* __restrict g, int64_t begin, int64_t end) {

@@ -3,10 +3,10 @@
 
 #include <tapegrad/threads.hpp>
 
+#include "kernels/cpu_level.hpp"
 #include "thread_pool.hpp"
 
 #include <cstdint>
-#include <type_traits>
 
 namespace tg::optim::detail {
 
@@ -32,20 +32,13 @@ void for_element_ranges(int64_t n, const F& update) {
 }
 
 /// One step of an optimizer's update for a parameter of n elements: counts the step, then runs
-/// the update compiled for T (its Float32 or Float64 clone set) over the element ranges above.
-template <class T, class Options, class State>
-void step_in_ranges(void (*update_floats)(const Options&, State&, float*, const float*, int64_t,
-                                          int64_t),
-                    void (*update_doubles)(const Options&, State&, double*, const double*, int64_t,
-                                           int64_t),
-                    const Options& o, State& s, T* p, const T* g, int64_t n) {
+/// update(begin, end) over the element ranges above, compiled for the CPU level in use
+/// (kernels/cpu_level.hpp: every level gives the same bits).
+template <class State, class Update>
+void step_in_ranges(State& s, int64_t n, const Update& update) {
   ++s.step;
   for_element_ranges(n, [&](int64_t begin, int64_t end) {
-    if constexpr (std::is_same_v<T, float>) {
-      update_floats(o, s, p, g, begin, end);
-    } else {
-      update_doubles(o, s, p, g, begin, end);
-    }
+    tg::detail::at_cpu_level([&] { update(begin, end); });
   });
 }
 

@@ -120,22 +120,6 @@ template <class T, bool... kFlags>
 
 }  // namespace
 
-// The update compiled for AVX-512, AVX2 and SSE2 and picked at load time (W1 spent 7% of its time
-// here with SSE2's 4-wide sqrt and division). Square root and division are correctly rounded at
-// every width and no multiply-add is fused (ISO C++ mode), so all versions give the same bits.
-namespace detail {
-__attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update_floats(
-    const RMSPropOptions& o, RMSPropState& s, float* p, const float* g, int64_t begin,
-    int64_t end) {
-  dispatch_rmsprop<float>(o, s, p, g, begin, end);
-}
-__attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update_doubles(
-    const RMSPropOptions& o, RMSPropState& s, double* p, const double* g, int64_t begin,
-    int64_t end) {
-  dispatch_rmsprop<double>(o, s, p, g, begin, end);
-}
-}  // namespace detail
-
 // torch/optim/rmsprop.py (1.13):
 //   d   = g + λ·p
 //   v   ← α·v + (1 − α)·d²
@@ -148,8 +132,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_update
 void RMSProp::step() {
   for_each_parameter(
       []<class T>(const RMSPropOptions& o, RMSPropState& s, T* p, const T* g, int64_t n) {
-        detail::step_in_ranges(detail::rmsprop_update_floats, detail::rmsprop_update_doubles, o, s,
-                               p, g, n);
+        detail::step_in_ranges(
+            s, n, [&](int64_t begin, int64_t end) { dispatch_rmsprop<T>(o, s, p, g, begin, end); });
       });
 }
 
