@@ -1,7 +1,8 @@
 // Training-speed benchmarks (not tests): the two workloads of docs/performance.md.
 //   bench_train fmnist --threads N --epochs E   W1: MLP 784-256-128-10 on Fashion-MNIST
-//                     [--parallel batch|blas]     N > 1: split each batch across N threads
-//                                                 (default), or let OpenBLAS thread each GEMM
+//                     [--parallel batch|none]     each batch split into shards shared by the N
+//                                                 threads (the default for N > 1), or a plain
+//                                                 backward (the default for N = 1)
 //   bench_train tiny --steps S                  W2: MLP 13-32-1 (tanh), pure framework overhead
 
 #include <tapegrad/tapegrad.hpp>
@@ -32,11 +33,9 @@ double peak_rss_mib() {
 int fmnist(int threads, int epochs, const std::string& data_dir, bool split_batch) {
   tg::set_num_threads(threads);
   const tg::data::TensorDataset train = tg::data::load_mnist(data_dir, tg::data::Split::Train);
-  fmt::print("W1 fmnist-mlp: OpenBLAS {} kernel, {} thread(s){}\n", tg::blas_core_name(),
-             tg::num_threads(),
-             threads == 1  ? ""
-             : split_batch ? ", batch split across them"
-                           : ", OpenBLAS threading each GEMM");
+  fmt::print("W1 fmnist-mlp: OpenBLAS {} kernel, tapegrad {} kernels, {} thread(s), {}\n",
+             tg::blas_core_name(), tg::cpu_level(), tg::num_threads(),
+             split_batch ? "batch split into shards" : "plain backward");
   tg::manual_seed(0);
   tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
                            tg::nn::ReLU(), tg::nn::Linear(128, 10)};
@@ -113,7 +112,7 @@ int tiny(int steps) {
 int usage() {
   fmt::print(stderr,
              "usage: bench_train fmnist [--threads N] [--epochs E] [--data-dir DIR]\n"
-             "                          [--parallel batch|blas]\n"
+             "                          [--parallel batch|none]\n"
              "       bench_train tiny [--steps S]\n");
   return 2;
 }
@@ -125,7 +124,7 @@ int main(int argc, char** argv) {
   const std::string workload = argv[1];
   int threads = 1, epochs = 5, steps = 20000;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
-  bool split_batch = true;
+  std::string parallel;  // batch or none; by default batch for more than one thread
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--threads")
@@ -136,13 +135,14 @@ int main(int argc, char** argv) {
       steps = std::stoi(value);
     else if (flag == "--data-dir")
       data_dir = value;
-    else if (flag == "--parallel" && (value == "batch" || value == "blas"))
-      split_batch = value == "batch";
+    else if (flag == "--parallel" && (value == "batch" || value == "none"))
+      parallel = value;
     else
       return usage();
   }
   try {
-    if (workload == "fmnist") return fmnist(threads, epochs, data_dir, split_batch && threads > 1);
+    const bool split_batch = parallel.empty() ? threads > 1 : parallel == "batch";
+    if (workload == "fmnist") return fmnist(threads, epochs, data_dir, split_batch);
     if (workload == "tiny") return tiny(steps);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());

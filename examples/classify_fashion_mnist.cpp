@@ -96,8 +96,10 @@ int main(int argc, char** argv) {
 
   const tg::data::TensorDataset train = load_or_exit(data_dir, tg::data::Split::Train);
   const tg::data::TensorDataset test = load_or_exit(data_dir, tg::data::Split::Test);
-  fmt::print("Fashion-MNIST: {} training and {} test images; OpenBLAS {} kernel, {} thread(s)\n",
-             train.size(), test.size(), tg::blas_core_name(), tg::num_threads());
+  fmt::print(
+      "Fashion-MNIST: {} training and {} test images; OpenBLAS {} kernel, tapegrad {} kernels, "
+      "{} thread(s)\n",
+      train.size(), test.size(), tg::blas_core_name(), tg::cpu_level(), tg::num_threads());
 
   tg::manual_seed(seed);
   tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
@@ -130,8 +132,8 @@ int main(int argc, char** argv) {
     int64_t done = 0, seen = 0;
     for (const tg::data::Batch& batch : loader) {
       optimizer.zero_grad();
-      // batch_loss(batch.inputs, batch.targets).backward(), with the batch split across the
-      // --threads threads (with one thread, exactly that).
+      // batch_loss(batch.inputs, batch.targets).backward(), with the batch split into shards
+      // shared among the --threads threads: the same bits for every thread count.
       const tg::Tensor loss =
           tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss);
       optimizer.step();

@@ -3,14 +3,15 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <atomic>
+#include <thread>
 
 namespace tg {
 namespace {
 
-// tapegrad's thread count; 0 until set_num_threads, meaning "OpenBLAS's own default" (its
-// OPENBLAS_NUM_THREADS, or the core count). Kept apart from OpenBLAS's count because
-// data_parallel runs OpenBLAS single-threaded inside each of its threads for a while.
+// tapegrad's thread count; 0 until set_num_threads, meaning the core count. OpenBLAS itself
+// always runs single-threaded (src/ops/gemm.cpp says why): tapegrad's threads split the work.
 std::atomic<int> chosen_threads{0};
 
 }  // namespace
@@ -18,12 +19,13 @@ std::atomic<int> chosen_threads{0};
 void set_num_threads(int threads) {
   if (threads < 1) fail("set_num_threads: expected at least 1 thread, got {}", threads);
   chosen_threads = threads;
-  openblas_set_num_threads(threads);
 }
 
 int num_threads() {
   const int chosen = chosen_threads.load();
-  return chosen > 0 ? chosen : openblas_get_num_threads();
+  if (chosen > 0) return chosen;
+  static const int cores = std::max(static_cast<int>(std::thread::hardware_concurrency()), 1);
+  return cores;
 }
 
 std::string blas_core_name() { return openblas_get_corename(); }

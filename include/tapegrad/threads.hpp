@@ -4,9 +4,11 @@
 
 namespace tg {
 
-/// Sets how many threads OpenBLAS (and any threading of tapegrad's) may use.
+/// Sets how many threads tapegrad may use: for nn::data_parallel_backward and the optimizers'
+/// updates. Results are the same bits for every count. OpenBLAS always runs on one thread,
+/// because its threaded products round differently.
 void set_num_threads(int threads);
-/// The thread count in effect.
+/// The thread count in effect: the last set_num_threads, or the machine's core count.
 int num_threads();
 /// The OpenBLAS kernel in use, e.g. "Haswell" or "SkylakeX" (see OPENBLAS_CORETYPE).
 std::string blas_core_name();

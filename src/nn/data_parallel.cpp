@@ -1,8 +1,11 @@
-// Data parallelism for one training step: shard s of the batch runs its forward and backward on
-// thread s (tg::grad, so no thread writes a parameter's .grad()), then the calling thread sums
-// the shards' gradients in shard order into each .grad(). Every tensor a shard creates is also
-// released on its own thread (a second round of parts), so each thread's storage cache gets back
-// the blocks it hands out instead of one thread's cache filling with the other's.
+// Data parallelism for one training step. The batch is cut into a fixed number of shards of
+// consecutive rows, whatever the thread count; each thread runs the forward and backward of a
+// run of consecutive shards (tg::grad, so no thread writes a parameter's .grad()), then the
+// calling thread sums the shards' gradients in shard order into each .grad(). The shards and the
+// order of the sum depend only on the batch, so the bits are the same for every thread count.
+// Every tensor a shard creates is also released on its thread (a second round of parts), so each
+// thread's storage cache gets back the blocks it hands out instead of one thread's cache filling
+// with another's.
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
@@ -20,6 +23,9 @@
 
 namespace tg::nn {
 namespace {
+
+// Shards per batch (fewer when the batch has fewer rows): up to this many threads share a step.
+constexpr int64_t kShards = 4;
 
 // Rows [begin, end) of a contiguous tensor, copied.
 Tensor rows(const Tensor& source, int64_t begin, int64_t end) {
@@ -81,7 +87,7 @@ Tensor data_parallel_backward(const std::vector<Tensor>& listed, const Tensor& i
     fail("data_parallel_backward: grad mode is off (a NoGradGuard is active on this thread)");
   }
   const int64_t batch = inputs.size(0);
-  const int shards = static_cast<int>(std::min<int64_t>(num_threads(), batch));
+  const int shards = static_cast<int>(std::min(kShards, batch));
   if (shards <= 1) {
     Tensor value = checked_loss(loss, inputs, targets);
     value.backward();
@@ -96,19 +102,22 @@ Tensor data_parallel_backward(const std::vector<Tensor>& listed, const Tensor& i
   Dtype loss_dtype = Dtype::Float32;
   Shape loss_shape;
   std::vector<ShardResult> results(static_cast<size_t>(shards));
-  {
-    const detail::SingleThreadedBlas one_blas_thread_each;
-    detail::run_parts(shards, [&](int s) {
-      const int64_t begin = batch * s / shards, end = batch * (s + 1) / shards;
-      const double weight =
-          reduction == Reduction::Mean ? static_cast<double>(end - begin) / batch : 1.0;
-      const Tensor value = checked_loss(loss, rows(inputs, begin, end), rows(targets, begin, end));
-      const Tensor seed = full(value.shape(), weight, {.dtype = value.dtype()});
-      results[static_cast<size_t>(s)].grads = grad(value, parameters, seed);
-      results[static_cast<size_t>(s)].loss = weight * value.item<double>();
-      if (s == 0) loss_dtype = value.dtype(), loss_shape = value.shape();
-    });
-  }
+  const auto run_shard = [&](int s) {
+    const int64_t begin = batch * s / shards, end = batch * (s + 1) / shards;
+    const double weight =
+        reduction == Reduction::Mean ? static_cast<double>(end - begin) / batch : 1.0;
+    const Tensor value = checked_loss(loss, rows(inputs, begin, end), rows(targets, begin, end));
+    const Tensor seed = full(value.shape(), weight, {.dtype = value.dtype()});
+    results[static_cast<size_t>(s)].grads = grad(value, parameters, seed);
+    results[static_cast<size_t>(s)].loss = weight * value.item<double>();
+    if (s == 0) loss_dtype = value.dtype(), loss_shape = value.shape();
+  };
+  // Thread t takes shards [first(t), first(t + 1)).
+  const int threads = std::min(num_threads(), shards);
+  const auto first = [&](int t) { return shards * t / threads; };
+  detail::run_parts(threads, [&](int t) {
+    for (int s = first(t); s < first(t + 1); ++s) run_shard(s);
+  });
   // Shard 0 ran on this thread: its gradients become the sums (and usually the .grad()s), the
   // others are added to them in shard order.
   double total_loss = 0;
@@ -127,7 +136,9 @@ Tensor data_parallel_backward(const std::vector<Tensor>& listed, const Tensor& i
     if (sum) detail::accumulate(parameters[i].impl().grad, Tensor(std::move(sum)));
   }
   // Each shard's tensors go back to the thread that made them.
-  detail::run_parts(shards, [&](int s) { results[static_cast<size_t>(s)] = ShardResult(); });
+  detail::run_parts(threads, [&](int t) {
+    for (int s = first(t); s < first(t + 1); ++s) results[static_cast<size_t>(s)] = ShardResult();
+  });
   return full(loss_shape, total_loss, {.dtype = loss_dtype});
 }
 

@@ -7,6 +7,18 @@
 #include <cstring>
 
 namespace tg {
+namespace {
+
+// OpenBLAS runs single-threaded, always: its threaded GEMM rounds differently from its
+// one-thread GEMM (0.3.21, Haswell kernel: a 101×256×200 product differs in the last bits with 2
+// threads), so its thread count would change results. tapegrad's threads split work themselves,
+// in pieces the problem fixes (data_parallel_backward's shards, the optimizers' ranges).
+void use_one_blas_thread() {
+  static const bool done = (openblas_set_num_threads(1), true);
+  (void)done;
+}
+
+}  // namespace
 
 void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b, Tensor& c,
                double beta) {
@@ -18,6 +30,7 @@ void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
     if (beta == 0) std::memset(c.raw_data(), 0, static_cast<size_t>(m * n) * dtype_size(c.dtype()));
     return;
   }
+  use_one_blas_thread();
   const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
   const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.size(1));
