@@ -138,3 +138,15 @@ TEST_CASE("small Float32 matmuls and linears agree with Float64 ones", "[ops][ge
     }
   }
 }
+
+#if !defined(__SANITIZE_ADDRESS__)  // two 8 GiB tensors; only their address space is used
+TEST_CASE("a dimension above OpenBLAS's 32-bit limit is an error, not a truncated product",
+          "[ops][gemm]") {
+  const int64_t too_long = int64_t{1} << 31;
+  const tg::Tensor a = tg::empty({1, too_long});  // never written: no memory is touched
+  const tg::Tensor b = tg::empty({too_long, 1});
+  CHECK_TG_ERROR(tg::matmul(a, b),
+                 "matmul/linear: a dimension of [1, 2147483648] @ [2147483648, 1] exceeds "
+                 "OpenBLAS's limit of 2147483647");
+}
+#endif

@@ -5,9 +5,21 @@
 #include "ops/small_gemm.hpp"
 
 #include <cstring>
+#include <limits>
 
 namespace tg {
 namespace {
+
+// OpenBLAS takes sizes as 32-bit ints (blasint): a larger one would be silently truncated.
+void require_blas_sizes(const Tensor& a, const Tensor& b) {
+  constexpr int64_t kLimit = std::numeric_limits<blasint>::max();
+  for (const Tensor* t : {&a, &b}) {
+    if (t->size(0) > kLimit || t->size(1) > kLimit) {
+      fail("matmul/linear: a dimension of {} @ {} exceeds OpenBLAS's limit of {}",
+           shape_str(a.shape()), shape_str(b.shape()), kLimit);
+    }
+  }
+}
 
 // OpenBLAS runs single-threaded, always: its threaded GEMM rounds differently from its
 // one-thread GEMM (0.3.21, Haswell kernel: a 101×256×200 product differs in the last bits with 2
@@ -30,12 +42,15 @@ void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
     if (beta == 0) std::memset(c.raw_data(), 0, static_cast<size_t>(m * n) * dtype_size(c.dtype()));
     return;
   }
+  require_blas_sizes(a, b);
   use_one_blas_thread();
   const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
   const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.size(1));
   const auto ldb = static_cast<blasint>(b.size(1));
-  if (a.dtype() == Dtype::Float32 && m * n * k <= detail::kSmallGemmVolume) {
+  constexpr int64_t kSmall = detail::kSmallGemmVolume;
+  const bool small = m <= kSmall && n <= kSmall && k <= kSmall && m * n * k <= kSmall;
+  if (a.dtype() == Dtype::Float32 && small) {
     detail::small_sgemm(transpose_a, transpose_b, m, n, k, a.data<float>(), lda, b.data<float>(),
                         ldb, static_cast<float>(beta), c.data<float>());
   } else if (a.dtype() == Dtype::Float32) {
