@@ -1,10 +1,14 @@
-// Crash safety of save: SIGKILL at random moments, read-only and full file systems.
+// Crash safety of save: SIGKILL at random moments, read-only and full file systems, concurrent
+// writers and the longest file names.
 
 #include <tapegrad/tapegrad.hpp>
 
 #include "helpers.hpp"
+#include "io/file.hpp"
 #include "scratch.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -150,4 +154,85 @@ TEST_CASE("saving onto a full file system fails and the previous checkpoint stil
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
     ++files;
   CHECK(files == 1);  // the temporary file was removed
+}
+
+TEST_CASE("two processes saving to one path at once never fail and leave a loadable file") {
+  ScratchDir dir;
+  const auto path = dir / "model.safetensors";
+  constexpr int kSaves = 150;
+  pid_t children[2];
+  for (int writer = 0; writer < 2; ++writer) {
+    children[writer] = ::fork();
+    REQUIRE(children[writer] >= 0);
+    if (children[writer] == 0) {
+      nn::Linear model(100, 100);
+      int failures = 0;
+      for (int i = 1; i <= kSaves; ++i) {
+        fill(model, static_cast<float>((writer + 1) * 1000 + i));
+        try {
+          save(model, path);
+        } catch (const Error&) {
+          ++failures;
+        }
+      }
+      ::_exit(std::min(failures, 100));  // _exit: skip the parent's destructors
+    }
+  }
+  for (const pid_t child : children) {
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // the number of failed saves
+  }
+  nn::Linear loaded(100, 100);
+  load(loaded, path);
+  const auto value = uniform_value(loaded);
+  REQUIRE(value.has_value());
+  CHECK((*value == 1000 + kSaves || *value == 2000 + kSaves));  // one writer's last save
+  int files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ++files;
+  CHECK(files == 1);  // every temporary file was renamed or removed
+}
+
+TEST_CASE("a save removes stale temporary files but not one a live writer holds locked") {
+  ScratchDir dir;
+  const auto path = dir / "model.safetensors";
+  const auto live = dir / ".model.safetensors.tmp-1-live";
+  const auto stale = dir / ".model.safetensors.tmp-2-stale";
+  tg::testing::write_bytes(live, {1, 2, 3});
+  tg::testing::write_bytes(stale, {1, 2, 3});
+  // A writer holds a lock on its temporary file until the rename; this descriptor plays one.
+  const int writer = ::open(live.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(writer >= 0);
+  REQUIRE(::flock(writer, LOCK_EX) == 0);
+  nn::Linear model(3, 2);
+  save(model, path);
+  CHECK(std::filesystem::exists(live));
+  CHECK(!std::filesystem::exists(stale));
+  ::close(writer);  // the writer is gone: its file is stale now
+  save(model, path);
+  CHECK(!std::filesystem::exists(live));
+}
+
+TEST_CASE("file names of up to 255 bytes save and load and leave no temporary file behind") {
+  ScratchDir dir;
+  manual_seed(3);
+  nn::Linear saved(3, 2);
+  for (const size_t length : {1, 200, 222, 223, 227, 228, 240, 254, 255}) {
+    INFO("name length " << length);
+    const std::string name = std::string(length - 1, 'm') + "x";
+    const auto path = dir / name;
+    // A stale temporary file of an interrupted save of this path, named as a save names it.
+    const auto stale = dir / (io::detail::temporary_prefix(path) + "1-dead");
+    tg::testing::write_bytes(stale, {1, 2, 3});
+    REQUIRE(std::filesystem::exists(stale));  // so the temporary name fits in NAME_MAX
+    save(saved, path);
+    nn::Linear loaded(3, 2);
+    load(loaded, path);
+    CHECK(bytes_of(loaded.parameters()) == bytes_of(saved.parameters()));
+    CHECK(!std::filesystem::exists(stale));
+    std::filesystem::remove(path);
+  }
+  CHECK(std::filesystem::is_empty(dir.path()));
 }

@@ -46,13 +46,16 @@ class OutputFile {
 
 /// Writes `path` through `body` so that `path` always holds either its old content or the
 /// complete new one: a temporary file created exclusively next to it is written, fsync'd,
-/// closed, renamed over `path`, and the directory is fsync'd. Temporary files left behind by
-/// an interrupted earlier save of the same path are removed first. Any failure throws a
+/// closed, renamed over `path`, and the directory is fsync'd. The temporary file is flock'ed
+/// until the rename; temporary files of `path` whose lock nobody holds (left by a save that
+/// died) are removed first, those of saves still running are not. Any failure throws a
 /// tg::Error naming `op` and the path, and removes the temporary file.
 void write_atomically(const std::filesystem::path& path, const char* op,
                       const std::function<void(OutputFile&)>& body);
 
-/// The prefix of write_atomically's temporary files for `path` (for tests and cleanup).
+/// The prefix of write_atomically's temporary files for `path` (for tests and cleanup):
+/// ".NAME.tmp-", or, where that and the unique suffix would not fit in the file system's
+/// NAME_MAX, the start of NAME, '~' and a 64-bit hash of all of NAME in place of NAME.
 std::string temporary_prefix(const std::filesystem::path& path);
 
 }  // namespace tg::io::detail
