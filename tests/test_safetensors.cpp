@@ -6,6 +6,8 @@
 #include "helpers.hpp"
 #include "scratch.hpp"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 using namespace tg;
@@ -205,4 +207,52 @@ TEST_CASE("a PyTorch nn.Linear state dict loads into nn::Linear and gives PyTorc
   const std::vector<float> got = layer(x).to_vector<float>();
   REQUIRE(got.size() == expected.size());
   for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(expected[i]).margin(1e-6));
+}
+
+TEST_CASE("a file that names tapegrad as its writer is rejected without its CRC-32") {
+  ScratchDir dir;
+  nn::Sequential saved = small_model(6);
+  optim::SGD optimizer(saved.parameters(), {.lr = 0.1});
+  save(saved, dir / "model.safetensors");
+  save_checkpoint(dir / "run.ckpt", saved, optimizer);
+  // Renames header keys in place (same length, so the file stays well-formed) and flips a
+  // data bit, which only the CRC-32 can catch.
+  const auto corrupt = [&](const std::filesystem::path& from, const std::string& to,
+                           std::vector<std::pair<std::string, std::string>> renames) {
+    auto bytes = tg::testing::read_bytes(from);
+    std::string text(bytes.begin(), bytes.end());
+    for (const auto& [key, replacement] : renames) {
+      const size_t at = text.find('"' + key + '"');
+      REQUIRE(at != std::string::npos);
+      text.replace(at + 1, key.size(), replacement);
+    }
+    text.back() ^= 0x01;
+    tg::testing::write_bytes(dir / to, {text.begin(), text.end()});
+    return dir / to;
+  };
+  nn::Sequential model = small_model(7);
+  const auto before = bytes_of(model.parameters());
+  CHECK_TG_ERROR(load(model, corrupt(dir / "model.safetensors", "a", {{"crc32", "brc32"}})),
+                 "has no 'crc32'");
+  CHECK_TG_ERROR(load(model, corrupt(dir / "model.safetensors", "b",
+                                     {{"crc32", "brc32"}, {"format", "formbt"}})),
+                 "has no 'crc32'");  // tapegrad_version still names the writer
+  CHECK_TG_ERROR(
+      io::read_safetensors(corrupt(dir / "model.safetensors", "c", {{"crc32", "crc3x"}})),
+      "has no 'crc32'");
+  CheckpointExtra extra;
+  CHECK_TG_ERROR(load_checkpoint(corrupt(dir / "run.ckpt", "d", {{"crc32", "brc32"}}), model,
+                                 optimizer, extra),
+                 "has no 'crc32'");
+  CHECK(bytes_of(model.parameters()) == before);
+}
+
+TEST_CASE("load refuses a FIFO or a device instead of blocking or reading forever") {
+  ScratchDir dir;
+  const auto fifo = dir / "fifo.safetensors";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  nn::Linear layer(3, 2);
+  // Nothing ever writes to the FIFO: a blocking open would wait forever.
+  CHECK_TG_ERROR(load(layer, fifo), fmt::format("load: '{}' is not a regular file", fifo.string()));
+  CHECK_TG_ERROR(load(layer, "/dev/zero"), "load: '/dev/zero' is not a regular file");
 }

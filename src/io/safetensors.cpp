@@ -188,6 +188,19 @@ void check_layout(std::vector<TensorInfo>& tensors, uint64_t data_size, const st
   }
 }
 
+// tapegrad writes "crc32" into every file, beside "format" and "tapegrad_version". A file that
+// still names tapegrad as its writer but has no "crc32" lost it to corruption (one flipped bit
+// turns the key into "brc32"); reading it unchecked would let a second corruption through.
+void check_crc_present(const Metadata& metadata, const std::string& source) {
+  if (metadata.contains("crc32")) return;
+  const auto format = metadata.find("format");
+  if ((format != metadata.end() && format->second.starts_with("tapegrad")) ||
+      metadata.contains("tapegrad_version")) {
+    fail("{}: the metadata names tapegrad as the writer but has no 'crc32': the header is corrupt",
+         source);
+  }
+}
+
 uint32_t crc32_of(uint32_t crc, const void* data, uint64_t count) {
   return static_cast<uint32_t>(
       crc32_z(crc, static_cast<const Bytef*>(data), static_cast<z_size_t>(count)));
@@ -249,6 +262,7 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, const ch
       tensors_.push_back(parse_entry(name, value, source));
     }
   }
+  check_crc_present(metadata_, source);
   check_layout(tensors_, size - data_start_, source);
   for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
 }

@@ -20,10 +20,11 @@ namespace tg {
 /// atomic: `path` holds either its previous content or the complete new file.
 void save(const nn::Module& module, const std::filesystem::path& path);
 
-/// Reads a safetensors file into the module's parameters. Everything is checked first — the
-/// header's size and JSON, dtypes, shapes, offsets, the file size, the CRC-32 that tapegrad
-/// writes, and that every parameter is present with the module's shape and dtype and nothing
-/// else is; a bad file is a tg::Error and leaves the module bitwise untouched.
+/// Reads a safetensors file into the module's parameters. Everything is checked first — that
+/// `path` is a regular file, the header's size and JSON, dtypes, shapes, offsets, the file
+/// size, the CRC-32 that tapegrad writes (required in a file whose metadata names tapegrad),
+/// and that every parameter is present with the module's shape and dtype and nothing else is;
+/// a bad file is a tg::Error and leaves the module bitwise untouched.
 void load(nn::Module& module, const std::filesystem::path& path);
 
 namespace io {
@@ -60,7 +61,9 @@ class SafetensorsReader {
   const Metadata& metadata() const { return metadata_; }
   /// The entry named `name`, or null.
   const TensorInfo* find(const std::string& name) const;
-  /// Reads every tensor, verifying the "crc32" metadata when present.
+  /// Reads every tensor, verifying the "crc32" metadata when present. (It must be present when
+  /// the metadata's "format" starts with "tapegrad" or it has "tapegrad_version": the
+  /// constructor refuses such a file without it.)
   NamedTensors read_all() const;
 
  private:
