@@ -8,6 +8,7 @@
 #include <tapegrad/threads.hpp>
 
 #include <cblas.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -107,6 +108,9 @@ class Worker {
 
 class Pool {
  public:
+  // `inherited`: the pool a forked child got from its parent (see below), or null.
+  explicit Pool(Pool* inherited) : inherited_(inherited) {}
+
   // Makes sure there are exactly `count` workers, for parts 1 … count.
   void resize(int count) {
     while (static_cast<int>(workers_.size()) > count) workers_.pop_back();
@@ -118,13 +122,29 @@ class Pool {
   std::mutex& busy() { return busy_; }
 
  private:
+  Pool* const inherited_;  // never used or destroyed; held so leak checkers see it is not lost
   std::vector<std::unique_ptr<Worker>> workers_;
   std::mutex busy_;  // held while one caller's parts run
 };
 
+// The pool in use. It is never destroyed: at exit its workers simply end with the process.
+Pool* pool_in_use = nullptr;
+
+// A forked child has only the thread that called fork(): the parent's workers are gone, and
+// their mutexes and condition variables may be held or waited on forever. Destroying that pool
+// would wait for them (the child hung in exit()), using it would wait for parts no thread runs.
+// So the child sets it aside untouched and starts an empty pool (workers start on first use), as
+// PyTorch does with its thread pool after fork (caffe2/utils/threadpool/pthreadpool-cpp.cc).
+void start_new_pool_in_child() { pool_in_use = new Pool(pool_in_use); }
+
 Pool& pool() {
-  static Pool instance;
-  return instance;
+  static const bool started = [] {
+    pool_in_use = new Pool(nullptr);
+    pthread_atfork(nullptr, nullptr, start_new_pool_in_child);
+    return true;
+  }();
+  (void)started;
+  return *pool_in_use;
 }
 
 }  // namespace

@@ -5,8 +5,18 @@
 
 #include "thread_pool.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 using tg::Tensor;
@@ -46,10 +56,37 @@ std::vector<std::vector<float>> gradients(const std::vector<Tensor>& params) {
   return out;
 }
 
+// Runs `child` in a forked process that then calls exit() with its result (so static destructors
+// run, as in a real program). Returns that exit code, or -1 when the child did not exit normally
+// within 30 s (it is then killed): generous, so a loaded machine does not fail the test.
+int exit_code_in_child(const std::function<int()>& child) {
+  std::cout.flush();
+  std::fflush(nullptr);  // or the child's exit() writes the parent's buffered output again
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 99;  // the child threw
+    try {
+      code = child();
+    } catch (...) {
+    }
+    std::exit(code);
+  }
+  int status = 0;
+  for (int waited_ms = 0; waited_ms < 30'000; waited_ms += 10) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
 }  // namespace
 
-TEST_CASE("data_parallel_backward gives the batch's gradients, the same bits for every thread count",
-          "[parallel]") {
+TEST_CASE(
+    "data_parallel_backward gives the batch's gradients, the same bits for every thread count",
+    "[parallel]") {
   tg::manual_seed(31);
   Problem problem;
   const std::vector<Tensor> params = problem.model.parameters();
@@ -200,4 +237,26 @@ TEST_CASE("optimizer steps split across threads give the same bits as on one thr
   check("Adagrad", [](const Tensor& w) {
     return tg::optim::Adagrad({w}, {.lr = 1e-2, .lr_decay = 1e-3, .weight_decay = 1e-3});
   });
+}
+
+TEST_CASE("a child forked after a parallel step can exit and can train with or without threads",
+          "[parallel]") {
+  tg::manual_seed(36);
+  Problem problem;
+  const std::vector<Tensor> params = problem.model.parameters();
+  const auto step = [&](int threads) {
+    const ThreadCount count(threads);
+    problem.model.zero_grad();
+    nn::data_parallel_backward(params, problem.inputs, problem.targets, problem.loss);
+    return gradients(params);
+  };
+  const auto one_thread = step(1);
+  const auto two_threads = step(2);  // the pool now has a worker, which a child does not inherit
+  INFO("-1: the child hung (killed after 30 s)");
+  CHECK(exit_code_in_child([] { return 0; }) == 0);
+  CHECK(exit_code_in_child([&] {
+          if (step(2) != two_threads) return 1;
+          if (step(1) != one_thread) return 2;
+          return step(2) == two_threads ? 0 : 3;
+        }) == 0);
 }
