@@ -5,6 +5,7 @@
 
 #include "thread_pool.hpp"
 
+#include <tapegrad/error.hpp>
 #include <tapegrad/threads.hpp>
 
 #include <cblas.h>
@@ -18,6 +19,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -111,11 +113,17 @@ class Pool {
   // `inherited`: the pool a forked child got from its parent (see below), or null.
   explicit Pool(Pool* inherited) : inherited_(inherited) {}
 
-  // Makes sure there are exactly `count` workers, for parts 1 … count.
-  void resize(int count) {
-    while (static_cast<int>(workers_.size()) > count) workers_.pop_back();
-    while (static_cast<int>(workers_.size()) < count) {
-      workers_.push_back(std::make_unique<Worker>(static_cast<int>(workers_.size()) + 1));
+  // Starts the workers for parts 1 … `needed` that do not run yet, and stops those beyond
+  // `most` (the thread count was lowered). Only the calling thread's parts run meanwhile.
+  void fit(int needed, int most) {
+    while (static_cast<int>(workers_.size()) > most) workers_.pop_back();
+    while (static_cast<int>(workers_.size()) < needed) {
+      const int part = static_cast<int>(workers_.size()) + 1;
+      try {
+        workers_.push_back(std::make_unique<Worker>(part));
+      } catch (const std::system_error& e) {  // the system is out of threads or memory
+        fail("thread pool: cannot start worker {} of {}: {}", part, needed, e.what());
+      }
     }
   }
   Worker& worker(int part) { return *workers_[static_cast<size_t>(part - 1)]; }
@@ -160,11 +168,10 @@ void run_parts(int parts, const std::function<void(int)>& task) {
   };
   Pool& p = pool();
   std::unique_lock lock(p.busy(), std::try_to_lock);
-  const int helpers = lock.owns_lock() ? std::min(parts, num_threads()) - 1 : 0;
-  if (helpers > 0) {
-    p.resize(num_threads() - 1);
-    for (int part = 1; part <= helpers; ++part) p.worker(part).start(&guarded);
-  }
+  const int threads = num_threads();  // once: another thread may change it meanwhile
+  const int helpers = lock.owns_lock() ? std::min(parts, threads) - 1 : 0;
+  if (lock.owns_lock()) p.fit(helpers, threads - 1);
+  for (int part = 1; part <= helpers; ++part) p.worker(part).start(&guarded);
   if (parts > 0) guarded(0);
   for (int part = helpers + 1; part < parts; ++part) guarded(part);  // more parts than threads
   for (int part = 1; part <= helpers; ++part) p.worker(part).wait();

@@ -6,11 +6,12 @@
 namespace tg::detail {
 
 /// Runs task(part) for part = 0 … parts − 1 and returns when all are done: part 0 on the calling
-/// thread, parts 1 … on tapegrad's workers (num_threads() − 1 of them, started on first use; a
-/// forked child starts its own). When the workers are busy with another caller's parts, or there
-/// are more parts than threads, the remaining parts run on the calling thread: what a part
-/// computes never depends on which thread runs it. If parts throw, the exception of the lowest
-/// such part is rethrown after all parts have finished.
+/// thread, parts 1 … on tapegrad's workers (at most num_threads() − 1, each started when a call
+/// first has a part for it; a forked child starts its own). When the workers are busy with
+/// another caller's parts, or there are more parts than threads, the remaining parts run on the
+/// calling thread: what a part computes never depends on which thread runs it. If parts throw,
+/// the exception of the lowest such part is rethrown after all parts have finished; a worker
+/// that cannot be started is a tg::Error before any part runs.
 void run_parts(int parts, const std::function<void(int)>& task);
 
 /// Makes OpenBLAS single-threaded for its lifetime (each of tapegrad's threads then runs its own

@@ -18,13 +18,17 @@ std::atomic<int> chosen_threads{0};
 
 void set_num_threads(int threads) {
   if (threads < 1) fail("set_num_threads: expected at least 1 thread, got {}", threads);
+  if (threads > kMaxThreads) {
+    fail("set_num_threads: expected at most {} threads, got {}", kMaxThreads, threads);
+  }
   chosen_threads = threads;
 }
 
 int num_threads() {
   const int chosen = chosen_threads.load();
   if (chosen > 0) return chosen;
-  static const int cores = std::max(static_cast<int>(std::thread::hardware_concurrency()), 1);
+  static const int cores =
+      std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, kMaxThreads);
   return cores;
 }
 

@@ -5,6 +5,7 @@
 
 #include "thread_pool.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +14,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -80,6 +83,12 @@ int exit_code_in_child(const std::function<int()>& child) {
   kill(pid, SIGKILL);
   waitpid(pid, &status, 0);
   return -1;
+}
+
+// The threads this process has now (tapegrad's, OpenBLAS's and the test's).
+int thread_count() {
+  const std::filesystem::directory_iterator tasks("/proc/self/task");
+  return static_cast<int>(std::distance(begin(tasks), end(tasks)));
 }
 
 }  // namespace
@@ -258,5 +267,58 @@ TEST_CASE("a child forked after a parallel step can exit and can train with or w
           if (step(2) != two_threads) return 1;
           if (step(1) != one_thread) return 2;
           return step(2) == two_threads ? 0 : 3;
+        }) == 0);
+}
+
+TEST_CASE("set_num_threads while another thread runs parts changes the count safely",
+          "[parallel]") {
+  // run_parts used to read the count twice: lowered in between, it started parts on workers
+  // that no longer existed, and hung. In a child, so that a hang fails this test only.
+  const ThreadCount count(4);
+  INFO("-1: the child hung (killed after 30 s)");
+  CHECK(exit_code_in_child([] {
+          std::atomic<bool> done{false};
+          std::thread changer([&] {
+            for (int i = 0; !done.load(); ++i) tg::set_num_threads(i % 2 == 0 ? 1 : 4);
+          });
+          std::atomic<int> runs{0};
+          for (int i = 0; i < 2'000'000; ++i) tg::detail::run_parts(4, [&](int) { ++runs; });
+          done = true;
+          changer.join();
+          return runs.load() == 4 * 2'000'000 ? 0 : 1;
+        }) == 0);
+}
+
+TEST_CASE("set_num_threads is bounded and the pool starts only the workers the parts need",
+          "[parallel]") {
+  CHECK_TG_ERROR(tg::set_num_threads(0), "set_num_threads: expected at least 1 thread, got 0");
+  CHECK_TG_ERROR(tg::set_num_threads(1025),
+                 "set_num_threads: expected at most 1024 threads, got 1025");
+  CHECK_TG_ERROR(tg::set_num_threads(100000),
+                 "set_num_threads: expected at most 1024 threads, got 100000");
+  const ThreadCount count(8);
+  const int before = thread_count();
+  tg::detail::run_parts(2, [](int) {});  // one worker at most, not seven
+  CHECK(thread_count() - before <= 1);
+}
+
+TEST_CASE("a worker thread that cannot be started is a tg::Error", "[parallel]") {
+  // In a child whose threads would need a stack larger than any address space, so that every
+  // thread start fails (the parent's pool is not the child's: it starts its workers anew).
+  const ThreadCount count(3);
+  CHECK(exit_code_in_child([] {
+          pthread_attr_t huge_stack;
+          pthread_attr_init(&huge_stack);
+          if (pthread_attr_setstacksize(&huge_stack, size_t{1} << 60) != 0) return 2;
+          if (pthread_setattr_default_np(&huge_stack) != 0) return 3;
+          try {
+            tg::detail::run_parts(3, [](int) {});
+          } catch (const tg::Error& e) {
+            const std::string message = e.what();
+            return message.starts_with("thread pool: cannot start worker 1 of 2: ") ? 0 : 4;
+          } catch (const std::system_error&) {
+            return 5;
+          }
+          return 6;
         }) == 0);
 }
