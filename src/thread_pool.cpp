@@ -8,7 +8,6 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/threads.hpp>
 
-#include <cblas.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -179,9 +178,5 @@ void run_parts(int parts, const std::function<void(int)>& task) {
     if (failure) std::rethrow_exception(failure);
   }
 }
-
-SingleThreadedBlas::SingleThreadedBlas() : restore_(num_threads()) { openblas_set_num_threads(1); }
-
-SingleThreadedBlas::~SingleThreadedBlas() { openblas_set_num_threads(restore_); }
 
 }  // namespace tg::detail

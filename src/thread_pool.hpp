@@ -14,17 +14,4 @@ namespace tg::detail {
 /// that cannot be started is a tg::Error before any part runs.
 void run_parts(int parts, const std::function<void(int)>& task);
 
-/// Makes OpenBLAS single-threaded for its lifetime (each of tapegrad's threads then runs its own
-/// GEMMs), restoring tg::num_threads() afterwards.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas();
-  ~SingleThreadedBlas();
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int restore_;
-};
-
 }  // namespace tg::detail
