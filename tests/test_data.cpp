@@ -1,13 +1,19 @@
 // Data: TensorDataset, DataLoader, read_csv and load_mnist, including their misuse.
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "helpers.hpp"
 #include "scratch.hpp"
 
 #include <clocale>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <set>
 
@@ -108,6 +114,29 @@ TEST_CASE("read_csv reads headers, quotes, CRLF, a BOM and a missing final newli
                                                   .target_dtype = tg::Dtype::Int64});
   CHECK(classes.targets.to_vector<int64_t>() == std::vector<int64_t>{2, 1});
   CHECK(classes.inputs.to_vector<float>() == std::vector<float>{0.5, 1, 0.25, 0});
+}
+
+TEST_CASE("read_csv reads records that straddle the 64 KiB chunks it reads", "[data]") {
+  ScratchDir dir;
+  // Rows "1,2" fill the file up to `shift` bytes before 65,536, where the first read ends; the
+  // last rows' CRLF, doubled quote and quoted field then fall on every side of that boundary.
+  for (size_t shift = 0; shift < 8; ++shift) {
+    INFO("shift " << shift);
+    const size_t boundary = 65536 - shift;
+    std::string text = "a,b\r\n";
+    int64_t rows = 1;
+    while (text.size() + 10 <= boundary) text += "1,2\r\n", ++rows;
+    text += "1,2" + std::string(boundary - text.size() - 5, ' ') + "\r\n";  // blanks are trimmed
+    REQUIRE(text.size() == boundary);
+    const std::string good = dir.write("good.csv", text + "\"3\",4\r\n5,6");
+    const TensorDataset data = read_csv(good);
+    REQUIRE(data.inputs.size(0) == rows + 2);
+    CHECK(data.inputs.to_vector<float>()[static_cast<size_t>(rows)] == 3.0f);
+    CHECK(data.targets.to_vector<float>()[static_cast<size_t>(rows)] == 4.0f);
+    CHECK(data.inputs.to_vector<float>().back() == 5.0f);
+    CHECK_TG_ERROR(read_csv(dir.write("bad.csv", text + "\"3\"\"4\",5\r\n")),
+                   fmt::format("line {}, column 1: cannot read '3\"4' as a number", rows + 2));
+  }
 }
 
 TEST_CASE("read_csv parses numbers the same under a German locale", "[data]") {
@@ -227,4 +256,137 @@ TEST_CASE("the Fashion-MNIST package's files load with their known first values"
   double byte_sum = 0;
   for (const float p : pixels) byte_sum += std::round(p * 255.0f);
   CHECK(byte_sum == 573469082.0);
+}
+
+TEST_CASE("a DataLoader's seeded shuffles are the ones earlier versions drew", "[data]") {
+  // Recorded from the loader before iterators had orders of their own (commit 98394cb): epoch e
+  // is Generator(seed ^ 0x9e3779b97f4a7c15 * (e + 1)).permutation(n), so code and checkpoints
+  // that relied on those orders see the same batches.
+  const TensorDataset dataset(tg::arange(10).reshape({10, 1}),
+                              tg::arange(10, {.dtype = tg::Dtype::Int64}));
+  DataLoader loader(dataset, {.batch_size = 4, .shuffle = true, .seed = 3});
+  std::vector<std::vector<int64_t>> epochs;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    epochs.emplace_back();
+    for (const Batch& batch : loader)
+      for (const int64_t t : batch.targets.to_vector<int64_t>()) epochs.back().push_back(t);
+  }
+  CHECK(epochs[0] == std::vector<int64_t>{6, 7, 3, 5, 1, 0, 8, 2, 4, 9});
+  CHECK(epochs[1] == std::vector<int64_t>{0, 3, 5, 1, 8, 6, 9, 2, 7, 4});
+  loader.set_epoch(1);
+  std::vector<int64_t> resumed;
+  for (const Batch& batch : loader)
+    for (const int64_t t : batch.targets.to_vector<int64_t>()) resumed.push_back(t);
+  CHECK(resumed == epochs[1]);
+}
+
+TEST_CASE("a nested loop over one DataLoader leaves the outer epoch whole", "[data]") {
+  const TensorDataset dataset(tg::arange(10).reshape({10, 1}),
+                              tg::arange(10, {.dtype = tg::Dtype::Int64}));
+  const auto targets_of = [](const Batch& batch) { return batch.targets.to_vector<int64_t>(); };
+  DataLoader reference(dataset, {.batch_size = 3, .shuffle = true, .seed = 5});
+  std::vector<std::vector<int64_t>> expected;  // epochs 0 and 1 of a loader nobody nests
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    expected.emplace_back();
+    for (const Batch& batch : reference)
+      for (const int64_t t : targets_of(batch)) expected.back().push_back(t);
+  }
+  DataLoader loader(dataset, {.batch_size = 3, .shuffle = true, .seed = 5});
+  std::vector<int64_t> outer;
+  for (const Batch& batch : loader) {
+    for (const int64_t t : targets_of(batch)) outer.push_back(t);
+    std::vector<int64_t> inner;  // e.g. an evaluation pass inside the training loop
+    for (const Batch& nested : loader)
+      for (const int64_t t : targets_of(nested)) inner.push_back(t);
+    CHECK(inner == expected[0]);  // a nested pass iterates the open epoch again
+    CHECK(loader.epoch() == 1);
+  }
+  CHECK(outer == expected[0]);
+  std::vector<int64_t> next;
+  for (const Batch& batch : loader)
+    for (const int64_t t : targets_of(batch)) next.push_back(t);
+  CHECK(next == expected[1]);
+  CHECK(loader.epoch() == 2);
+}
+
+TEST_CASE("a DataLoader with a batch size beyond its rows yields one batch of all rows", "[data]") {
+  const TensorDataset dataset(tg::arange(5).reshape({5, 1}), tg::arange(5));
+  constexpr int64_t kHuge = std::numeric_limits<int64_t>::max();
+  DataLoader loader(dataset, {.batch_size = kHuge});
+  CHECK(loader.size() == 1);
+  int64_t batches = 0, rows = 0;
+  for (const Batch& batch : loader) ++batches, rows += batch.inputs.size(0);
+  CHECK(batches == 1);
+  CHECK(rows == 5);
+  CHECK(DataLoader(dataset, {.batch_size = kHuge, .drop_last = true}).size() == 0);
+  CHECK(DataLoader(dataset, {.batch_size = kHuge - 1}).size() == 1);
+}
+
+TEST_CASE("dereferencing a DataLoader's end is a tg::Error", "[data]") {
+  const TensorDataset dataset(tg::arange(5).reshape({5, 1}), tg::arange(5));
+  DataLoader loader(dataset, {.batch_size = 2});
+  CHECK_TG_ERROR(*loader.end(), "DataLoader: cannot dereference the end iterator (batch 3 of 3)");
+  auto it = loader.begin();
+  for (int i = 0; i < 3; ++i) ++it;
+  CHECK(it == loader.end());
+  CHECK_TG_ERROR(it->inputs, "cannot dereference the end iterator");
+}
+
+TEST_CASE("read_csv and load_mnist refuse a FIFO or a device with an error naming it", "[data]") {
+  ScratchDir dir;
+  const std::string fifo = (dir / "fifo.csv").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Nothing ever writes to the FIFO: a blocking open would wait forever.
+  CHECK_TG_ERROR(read_csv(fifo), fmt::format("read_csv: '{}' is not a regular file", fifo));
+  CHECK_TG_ERROR(read_csv("/dev/zero"), "read_csv: '/dev/zero' is not a regular file");
+  dir.write("train-labels-idx1-ubyte", idx_labels(3));
+  const std::string images = (dir / "train-images-idx3-ubyte").string();
+  REQUIRE(::mkfifo(images.c_str(), 0600) == 0);
+  CHECK_TG_ERROR(load_mnist(dir.path().string(), Split::Train),
+                 fmt::format("load_mnist: '{}' is not a regular file", images));
+}
+
+TEST_CASE("read_csv needs little more memory than the numbers it returns", "[data]") {
+#if defined(__SANITIZE_ADDRESS__)
+  WARN("skipped: AddressSanitizer's shadow memory and quarantine change the address space");
+#else
+  // 500,000 rows of 8 five-byte cells: a 20 MB file holding 4 M numbers (16 MB as Float32).
+  ScratchDir dir;
+  const auto path = dir / "big.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string row = "0.25,0.25,0.25,0.25,0.25,0.25,0.25,0.25\n";
+    for (int i = 0; i < 500'000; ++i) out << row;
+  }
+  const auto file_size = static_cast<rlim_t>(std::filesystem::file_size(path));
+  // In a child whose address space may grow by only 3× the file (60 MB): the parsed numbers
+  // and their tensors take about 2×. Reading the whole text and splitting it into strings
+  // first took over 10×.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    long pages = 0;  // the address space in use now: /proc/self/statm's first field
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    if (pages <= 0) ::_exit(2);
+    rlimit limit{};
+    ::getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE) + 3 * file_size;
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(3);
+    try {
+      const TensorDataset data = read_csv(path.string(), {.has_header = false});
+      ::_exit(data.inputs.shape() == tg::Shape{500'000, 7} ? 0 : 4);
+    } catch (const std::bad_alloc&) {
+      ::_exit(5);
+    } catch (const tg::Error&) {
+      ::_exit(6);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 5: read_csv ran out of the allowed memory
+#endif
 }

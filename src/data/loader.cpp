@@ -7,48 +7,72 @@
 
 namespace tg::data {
 
+// One pass's order, shared by the copies of its begin() iterator. `finished` is set when one of
+// them reaches the end, which closes the pass even while other copies live on.
+struct DataLoader::Iterator::Pass {
+  std::shared_ptr<const std::vector<int64_t>> order;
+  bool finished = false;
+};
+
 DataLoader::DataLoader(TensorDataset dataset, LoaderOptions options)
-    : dataset_(std::move(dataset)), options_(options), order_(dataset_.size()) {
+    : dataset_(std::move(dataset)), options_(options) {
   if (options.batch_size <= 0) {
     fail("DataLoader: invalid batch_size: {} (expected batch_size > 0)", options.batch_size);
   }
-  std::iota(order_.begin(), order_.end(), 0);
 }
 
 int64_t DataLoader::size() const {
+  // Written so that no batch size overflows: (n + b − 1) / b would for b near INT64_MAX.
   const int64_t n = dataset_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
 
 DataLoader::Iterator DataLoader::begin() {
+  const std::shared_ptr<Iterator::Pass> open = open_.lock();
+  if (open && !open->finished) {
+    // Nested in an open pass: the same order again, walked by an iterator of its own.
+    return Iterator(this, std::make_shared<Iterator::Pass>(Iterator::Pass{open->order}), 0);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(dataset_.size()));
   if (options_.shuffle) {
     // A generator of its own, seeded from (seed, epoch): the order depends on nothing else,
     // so a resumed run sees the same epochs.
     Generator generator(options_.seed ^
                         (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(epoch_ + 1)));
-    order_ = generator.permutation(dataset_.size());
+    order = generator.permutation(dataset_.size());
+  } else {
+    std::iota(order.begin(), order.end(), 0);
   }
+  auto pass = std::make_shared<Iterator::Pass>(
+      Iterator::Pass{std::make_shared<const std::vector<int64_t>>(std::move(order))});
+  pass->finished = size() == 0;
+  open_ = pass;
   ++epoch_;
-  return Iterator(this, 0);
+  return Iterator(this, std::move(pass), 0);
 }
 
 void DataLoader::set_epoch(int64_t epoch) {
   if (epoch < 0) fail("DataLoader.set_epoch: epoch {} is negative", epoch);
   epoch_ = epoch;
+  open_.reset();
 }
 
-DataLoader::Iterator DataLoader::end() const { return Iterator(this, size()); }
+DataLoader::Iterator DataLoader::end() const { return Iterator(this, nullptr, size()); }
 
-Batch DataLoader::batch(int64_t index) const {
-  const int64_t first = index * options_.batch_size;
-  const int64_t last = std::min<int64_t>(first + options_.batch_size, dataset_.size());
-  const std::vector<int64_t> rows(order_.begin() + first, order_.begin() + last);
+Batch DataLoader::batch(const std::vector<int64_t>& order, int64_t index) const {
+  const int64_t first = index * options_.batch_size;  // < rows, so no overflow
+  const int64_t last = first + std::min(options_.batch_size, dataset_.size() - first);
+  const std::vector<int64_t> rows(order.begin() + first, order.begin() + last);
   return {gather_rows(dataset_.inputs, rows), gather_rows(dataset_.targets, rows)};
 }
 
 const Batch& DataLoader::Iterator::operator*() const {
+  const int64_t batches = loader_->size();
+  if (!pass_ || batch_ >= batches) {
+    fail("DataLoader: cannot dereference the end iterator (batch {} of {})", batch_, batches);
+  }
   if (!gathered_) {
-    current_ = loader_->batch(batch_);
+    current_ = loader_->batch(*pass_->order, batch_);
     gathered_ = true;
   }
   return current_;
@@ -58,6 +82,7 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
   ++batch_;
   gathered_ = false;
   current_ = Batch();  // drop the previous batch's tensors now rather than at the next gather
+  if (pass_ && batch_ >= loader_->size()) pass_->finished = true;
   return *this;
 }
 

@@ -3,7 +3,10 @@
 #include <tapegrad/data/mnist.hpp>
 #include <tapegrad/error.hpp>
 
+#include <unistd.h>
 #include <zlib.h>
+
+#include "data/regular_file.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -30,8 +33,13 @@ uint32_t big_endian(const unsigned char* bytes) {
 // other file unchanged.
 class IdxReader {
  public:
-  explicit IdxReader(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
-    if (!file_) fail("load_mnist: cannot open '{}'", path);
+  explicit IdxReader(const std::string& path) : path_(path) {
+    const int fd = detail::open_regular_file(path, "load_mnist").fd;
+    file_ = gzdopen(fd, "rb");  // from now on gzclose closes fd
+    if (!file_) {
+      ::close(fd);
+      fail("load_mnist: cannot open '{}': zlib could not start reading it", path);
+    }
   }
   ~IdxReader() { gzclose(file_); }
   IdxReader(const IdxReader&) = delete;
@@ -60,7 +68,7 @@ class IdxReader {
 
  private:
   std::string path_;
-  gzFile file_;
+  gzFile file_ = nullptr;
 };
 
 // Reads and checks an IDX file: the magic, then dimensions whose product is bounded before

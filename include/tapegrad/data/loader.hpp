@@ -3,6 +3,7 @@
 #include <tapegrad/data/dataset.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace tg::data {
@@ -21,8 +22,13 @@ struct Batch {
   Tensor targets;
 };
 
-/// Iterates a TensorDataset in batches; each pass (each begin()) is one epoch with its own
-/// shuffle. Only the rows of the current batch are copied.
+/// Iterates a TensorDataset in batches. Each begin() starts a pass over the rows in an order
+/// fixed at that begin(): epoch e's order is Generator(seed ^ 0x9e3779b97f4a7c15 · (e + 1))
+/// .permutation(size) with shuffle on and 0, 1, … without, so it depends on the seed and e only.
+/// A pass is open until one of its iterators reaches end() or all of them are destroyed; a
+/// begin() while a pass is open (a loop nested in another over the same loader) iterates the
+/// open epoch's order again, independently, and starts no epoch. Only the rows of the current
+/// batch are copied.
 class DataLoader {
  public:
   DataLoader(TensorDataset dataset, LoaderOptions options = {});
@@ -30,6 +36,7 @@ class DataLoader {
   /// Gathers its batch on first dereference, so `for (auto& batch : loader)` works too.
   class Iterator {
    public:
+    /// The current batch; a tg::Error at end().
     const Batch& operator*() const;
     const Batch* operator->() const { return &**this; }
     Iterator& operator++();
@@ -38,31 +45,35 @@ class DataLoader {
 
    private:
     friend class DataLoader;
-    Iterator(const DataLoader* loader, int64_t batch) : loader_(loader), batch_(batch) {}
+    struct Pass;
+    Iterator(const DataLoader* loader, std::shared_ptr<Pass> pass, int64_t batch)
+        : loader_(loader), pass_(std::move(pass)), batch_(batch) {}
     const DataLoader* loader_;
+    std::shared_ptr<Pass> pass_;  // null in end()
     int64_t batch_;
     mutable Batch current_;
     mutable bool gathered_ = false;
   };
 
-  /// Starts an epoch: reshuffles when shuffle is on.
+  /// Starts a pass: a new epoch with its own order, or the open epoch again inside a pass.
   Iterator begin();
   Iterator end() const;
   /// Number of batches per epoch.
   int64_t size() const;
   const TensorDataset& dataset() const { return dataset_; }
-  /// Epochs started so far (the next begin() starts epoch epoch()).
+  /// Epochs started so far: the begin() calls made while no pass was open. The next such
+  /// begin() starts epoch epoch().
   int64_t epoch() const { return epoch_; }
-  /// Makes the next begin() start epoch `epoch`, e.g. when resuming from a checkpoint, so its
-  /// shuffle is the one an uninterrupted run would have drawn.
+  /// Makes the next begin() start epoch `epoch`, even inside an open pass, e.g. when resuming
+  /// from a checkpoint, so its shuffle is the one an uninterrupted run would have drawn.
   void set_epoch(int64_t epoch);
 
  private:
-  Batch batch(int64_t index) const;
+  Batch batch(const std::vector<int64_t>& order, int64_t index) const;
   TensorDataset dataset_;
   LoaderOptions options_;
-  std::vector<int64_t> order_;
   int64_t epoch_ = 0;
+  std::weak_ptr<Iterator::Pass> open_;  // the pass of the latest epoch, while it is open
 };
 
 }  // namespace tg::data
