@@ -4,6 +4,7 @@
 #include "ops/kernels.hpp"
 #include "ops/small_gemm.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -11,13 +12,12 @@ namespace tg {
 namespace {
 
 // OpenBLAS takes sizes as 32-bit ints (blasint): a larger one would be silently truncated.
-void require_blas_sizes(const Tensor& a, const Tensor& b) {
+// m, n and k are all of a's and b's dimensions.
+void require_blas_sizes(const Tensor& a, const Tensor& b, int64_t m, int64_t n, int64_t k) {
   constexpr int64_t kLimit = std::numeric_limits<blasint>::max();
-  for (const Tensor* t : {&a, &b}) {
-    if (t->size(0) > kLimit || t->size(1) > kLimit) {
-      fail("matmul/linear: a dimension of {} @ {} exceeds OpenBLAS's limit of {}",
-           shape_str(a.shape()), shape_str(b.shape()), kLimit);
-    }
+  if (std::max({m, n, k}) > kLimit) {
+    fail("matmul/linear: a dimension of {} @ {} exceeds OpenBLAS's limit of {}",
+         shape_str(a.shape()), shape_str(b.shape()), kLimit);
   }
 }
 
@@ -42,23 +42,25 @@ void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
     if (beta == 0) std::memset(c.raw_data(), 0, static_cast<size_t>(m * n) * dtype_size(c.dtype()));
     return;
   }
-  require_blas_sizes(a, b);
+  const int64_t lda = a.size(1), ldb = b.size(1);
+  constexpr int64_t kSmall = detail::kSmallGemmVolume;
+  if (a.dtype() == Dtype::Float32 && m <= kSmall && n <= kSmall && k <= kSmall &&
+      m * n * k <= kSmall) {
+    detail::small_sgemm(transpose_a, transpose_b, m, n, k, a.data<float>(), lda, b.data<float>(),
+                        ldb, static_cast<float>(beta), c.data<float>());
+    return;
+  }
+  require_blas_sizes(a, b, m, n, k);
   use_one_blas_thread();
   const auto ta = transpose_a ? CblasTrans : CblasNoTrans;
   const auto tb = transpose_b ? CblasTrans : CblasNoTrans;
-  const auto lda = static_cast<blasint>(a.size(1));
-  const auto ldb = static_cast<blasint>(b.size(1));
-  constexpr int64_t kSmall = detail::kSmallGemmVolume;
-  const bool small = m <= kSmall && n <= kSmall && k <= kSmall && m * n * k <= kSmall;
-  if (a.dtype() == Dtype::Float32 && small) {
-    detail::small_sgemm(transpose_a, transpose_b, m, n, k, a.data<float>(), lda, b.data<float>(),
-                        ldb, static_cast<float>(beta), c.data<float>());
-  } else if (a.dtype() == Dtype::Float32) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
-                static_cast<float>(beta), c.data<float>(), n);
+  const auto blas = [](int64_t size) { return static_cast<blasint>(size); };  // checked above
+  if (a.dtype() == Dtype::Float32) {
+    cblas_sgemm(CblasRowMajor, ta, tb, blas(m), blas(n), blas(k), 1.0f, a.data<float>(), blas(lda),
+                b.data<float>(), blas(ldb), static_cast<float>(beta), c.data<float>(), blas(n));
   } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a.data<double>(), lda, b.data<double>(), ldb,
-                beta, c.data<double>(), n);
+    cblas_dgemm(CblasRowMajor, ta, tb, blas(m), blas(n), blas(k), 1.0, a.data<double>(), blas(lda),
+                b.data<double>(), blas(ldb), beta, c.data<double>(), blas(n));
   }
 }
 
