@@ -32,7 +32,8 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t rows = x.size(0);
   const int64_t out_features = weight.size(0);
   Tensor y = make_tensor({rows, out_features}, x.dtype());
-  if (bias.defined()) {
+  // An empty batch has no row 0 to seed with b.
+  if (bias.defined() && rows > 0) {
     visit_floating(y, "linear", [&]<class T>() {
       const T* b = bias.data<T>();
       T* out = y.data<T>();
