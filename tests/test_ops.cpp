@@ -80,6 +80,37 @@ TEST_CASE("max and min share the gradient evenly among ties", "[ops]") {
   CHECK(x.grad().to_vector<float>() == V{0.5, 0, 0.5, 0});
 }
 
+TEST_CASE("relu passes NaN through with gradient 1, as PyTorch does", "[ops]") {
+  // torch.relu(torch.tensor([nan, -1., 2., 0., -0.], requires_grad=True)) is
+  // [nan, 0, 2, 0, -0.] (clamp_min keeps −0); after .sum().backward() the gradient is
+  // [1, 0, 1, 0, 0] (threshold_backward: 0 only where y <= 0).
+  for (Dtype dtype : {Dtype::Float32, Dtype::Float64}) {
+    Tensor x = tg::tensor({NAN, -1, 2, 0, -0.0}, {5}, {.dtype = dtype, .requires_grad = true});
+    const std::vector<double> y = tg::relu(x).to(Dtype::Float64).to_vector<double>();
+    CHECK(std::isnan(y[0]));
+    CHECK(std::vector<double>(y.begin() + 1, y.end()) == std::vector<double>{0, 2, 0, 0});
+    CHECK(std::signbit(y[4]));
+    tg::sum(tg::relu(x)).backward();
+    CHECK(x.grad().to(Dtype::Float64).to_vector<double>() == std::vector<double>{1, 0, 1, 0, 0});
+  }
+}
+
+TEST_CASE("max and min route the gradient to the NaNs when the result is NaN", "[ops]") {
+  // torch.tensor([1., nan, 3., nan], requires_grad=True).max().backward(): the result is nan
+  // and the gradient [0, 0.5, 0, 0.5] (evenly_distribute_backward); the same for min();
+  // with one NaN in [1., nan, 3.] the gradient is [0, 1, 0].
+  for (auto extreme : {&tg::max, &tg::min}) {
+    Tensor x = tg::tensor({1, NAN, 3, NAN}, {4}, {.requires_grad = true});
+    const Tensor y = extreme(x);
+    CHECK(std::isnan(y.item<float>()));
+    y.backward();
+    CHECK(x.grad().to_vector<float>() == V{0, 0.5, 0, 0.5});
+  }
+  Tensor x = tg::tensor({1, NAN, 3}, {3}, {.requires_grad = true});
+  tg::max(x).backward();
+  CHECK(x.grad().to_vector<float>() == V{0, 1, 0});
+}
+
 TEST_CASE("Float32 sums keep their precision over many elements", "[ops]") {
   // 10⁷ × 0.1 in naive float accumulation drifts by ~1%; a double accumulator does not.
   CHECK(tg::sum(tg::full({10000000}, 0.1)).item<float>() == Approx(1e6).epsilon(1e-6));

@@ -42,17 +42,21 @@ Tensor extreme(const Tensor& x, const char* op, Better better) {
     *out.data<T>() = best;
     return out;
   });
-  // The gradient goes to the elements equal to the result, split evenly among ties.
+  // The gradient goes to the elements equal to the result, split evenly among ties; a NaN
+  // result is "equal" to every NaN, so the gradient reaches the NaNs (PyTorch's
+  // evenly_distribute_backward).
   return record(op, y, {x}, [x = x.detach(), y = y.detach()](const Tensor& gy) -> Grads {
     return {visit_floating(x, "max_backward", [&]<class T>() {
       const T* in = x.data<T>();
       const T target = *y.data<T>();
+      const bool nan_target = std::isnan(target);
+      const auto is_result = [&](T v) { return v == target || (nan_target && std::isnan(v)); };
       int64_t ties = 0;
-      for (int64_t i = 0; i < x.numel(); ++i) ties += in[i] == target;
+      for (int64_t i = 0; i < x.numel(); ++i) ties += is_result(in[i]);
       Tensor g = make_tensor(x.shape(), x.dtype());
       T* out = g.data<T>();
       const T share = *gy.data<T>() / static_cast<T>(ties);
-      for (int64_t i = 0; i < x.numel(); ++i) out[i] = in[i] == target ? share : T(0);
+      for (int64_t i = 0; i < x.numel(); ++i) out[i] = is_result(in[i]) ? share : T(0);
       return g;
     })};
   });

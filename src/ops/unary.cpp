@@ -55,11 +55,15 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor y = map_elements(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  // d relu(x)/dx = 1 where the output is positive, else 0 (PyTorch's threshold_backward)
+  // PyTorch's clamp_min(x, 0): NaN (and −0) pass through, so a diverging layer stays visible
+  // to anomaly mode. `0 > v ? 0 : v` vectorizes to the same compare and mask as the NaN-hiding
+  // `v > 0 ? v : 0` did.
+  Tensor y =
+      map_elements(x, "relu", [](auto v) { return decltype(v)(0) > v ? decltype(v)(0) : v; });
+  // d relu(x)/dx = 0 where the output is ≤ 0, else 1, NaN included (PyTorch's threshold_backward)
   return record("relu", y, {x}, [y = y.detach()](const Tensor& gy) -> Grads {
     return {zip_elements(gy, y, "relu_backward",
-                         [](auto g, auto out) { return out > 0 ? g : decltype(g)(0); })};
+                         [](auto g, auto out) { return out <= 0 ? decltype(g)(0) : g; })};
   });
 }
 
