@@ -52,6 +52,16 @@ TEST_CASE("layers, data and schedulers reject bad arguments", "[misuse]") {
   CHECK_TG_ERROR(optim::SGD({}, {.lr = 0.1}), "empty parameter list");
 }
 
+TEST_CASE("a parameter group that does not exist is a tg::Error naming the method", "[misuse]") {
+  // PyTorch's opt.param_groups[99] is an IndexError; here each accessor names itself.
+  Tensor w = tg::ones({2}, {.requires_grad = true});
+  optim::RMSProp opt({w}, {.lr = 0.01});
+  CHECK_TG_ERROR(opt.group_lr(99), "RMSProp.group_lr: parameter group 99 out of range [0, 1)");
+  CHECK_TG_ERROR(opt.set_group_lr(99, 0.1), "RMSProp.set_group_lr: parameter group 99 out of");
+  CHECK_TG_ERROR(opt.options(99), "RMSProp.options: parameter group 99 out of range [0, 1)");
+  CHECK(opt.group_lr(0) == 0.01);  // the failed set_group_lr changed nothing
+}
+
 TEST_CASE("backward rejects a gradient of the wrong shape or dtype", "[misuse]") {
   const Tensor x = tg::ones({3}, {.requires_grad = true});
   const Tensor y = x * 2.0;

@@ -112,7 +112,7 @@ class OptimizerBase : public Optimizer {
   }
 
   /// The options of one group.
-  const Options& options(size_t group = 0) const { return groups_.at(group).options; }
+  const Options& options(size_t group = 0) const { return group_at(group, "options").options; }
   /// The per-parameter state of parameter `index` (in parameters() order); null before its
   /// first update.
   const State* state(size_t index) const {
@@ -130,9 +130,9 @@ class OptimizerBase : public Optimizer {
   }
 
   size_t param_group_count() const override { return groups_.size(); }
-  double group_lr(size_t group) const override { return groups_.at(group).options.lr; }
+  double group_lr(size_t group) const override { return group_at(group, "group_lr").options.lr; }
   void set_group_lr(size_t group, double lr) override {
-    Options changed = groups_.at(group).options;
+    Options changed = group_at(group, "set_group_lr").options;
     changed.lr = lr;
     changed.validate();
     groups_[group].options = changed;
@@ -202,6 +202,15 @@ class OptimizerBase : public Optimizer {
     std::vector<State> states;
   };
   std::vector<Group> groups_;
+
+  // groups_[group], or a tg::Error naming `method` when there is no such group.
+  const Group& group_at(size_t group, const char* method) const {
+    if (group >= groups_.size()) {
+      fail("{}.{}: parameter group {} out of range [0, {})", Options::kName, method, group,
+           groups_.size());
+    }
+    return groups_[group];
+  }
 };
 
 }  // namespace tg::optim
