@@ -19,7 +19,9 @@ std::vector<int64_t> contiguous_strides(const Shape& shape) {
   int64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= shape[i];
+    // Only a zero-size tensor's strides can pass int64 ([0, 2^40, 2^40]); they address no
+    // element, so the product may wrap (as PyTorch's does) but must not overflow into UB.
+    __builtin_mul_overflow(stride, shape[i], &stride);
   }
   return strides;
 }

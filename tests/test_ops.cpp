@@ -111,6 +111,33 @@ TEST_CASE("max and min route the gradient to the NaNs when the result is NaN", "
   CHECK(x.grad().to_vector<float>() == V{0, 1, 0});
 }
 
+TEST_CASE("Int64 + - * and negation wrap around as in PyTorch, without undefined behaviour",
+          "[ops]") {
+  // torch.tensor([2**63 - 1]) + 1 is [-2**63]; torch.tensor([2**63 - 1]) * 2 is [-2];
+  // torch.tensor([-2**63]) - 1 is [2**63 - 1]; -torch.tensor([-2**63]) is [-2**63].
+  constexpr int64_t largest = std::numeric_limits<int64_t>::max();
+  constexpr int64_t smallest = std::numeric_limits<int64_t>::min();
+  const Tensor top = tg::from_vector<int64_t>({largest}, {1});
+  const Tensor bottom = tg::from_vector<int64_t>({smallest}, {1});
+  CHECK((top + 1.0).item<int64_t>() == smallest);
+  CHECK((top + top).item<int64_t>() == -2);
+  CHECK((top * 2.0).item<int64_t>() == -2);
+  CHECK((bottom - 1.0).item<int64_t>() == largest);
+  CHECK((-bottom).item<int64_t>() == smallest);
+}
+
+TEST_CASE("a scalar Int64 cannot hold is an error naming the op", "[ops]") {
+  // PyTorch promotes torch.tensor([2]) + 1e300 to float; tapegrad keeps the tensor's dtype, so
+  // a scalar outside [-2^63, 2^63) has no Int64 value (converting it would be undefined).
+  const Tensor labels = tg::tensor({2}, {1}, {.dtype = Dtype::Int64});
+  CHECK_TG_ERROR(
+      labels + 1e300,
+      "add: the scalar 1e+300 cannot be converted to Int64 without overflow (tensor [1])");
+  CHECK_TG_ERROR(labels * INFINITY, "mul: the scalar inf cannot be converted to Int64");
+  CHECK_TG_ERROR(0x1p63 - labels, "sub: the scalar 9.223372036854776e+18 cannot be converted");
+  CHECK((labels * -0x1p63).item<int64_t>() == 0);  // 2·(−2⁶³) wraps to 0 (exact in uint64)
+}
+
 TEST_CASE("Float32 sums keep their precision over many elements", "[ops]") {
   // 10⁷ × 0.1 in naive float accumulation drifts by ~1%; a double accumulator does not.
   CHECK(tg::sum(tg::full({10000000}, 0.1)).item<float>() == Approx(1e6).epsilon(1e-6));

@@ -26,3 +26,10 @@ TEST_CASE("numel and strides", "[shape]") {
   CHECK(tg::shape_numel({2, 0, 3}) == 0);
   CHECK(tg::contiguous_strides({2, 3, 4}) == std::vector<int64_t>{12, 4, 1});
 }
+
+TEST_CASE("a zero-size shape's strides wrap like PyTorch's instead of overflowing", "[shape]") {
+  // torch.empty(0, 2**32, 2**32).stride() is (0, 4294967296, 1): 2^64 wraps to 0.
+  constexpr int64_t two32 = int64_t{1} << 32;
+  CHECK(tg::shape_numel({0, two32, two32}) == 0);
+  CHECK(tg::contiguous_strides({0, two32, two32}) == std::vector<int64_t>{0, two32, 1});
+}

@@ -2,6 +2,9 @@
 
 #include "helpers.hpp"
 
+#include <cmath>
+#include <limits>
+
 using tg::Dtype;
 using tg::Shape;
 using tg::Tensor;
@@ -58,6 +61,35 @@ TEST_CASE("factory misuse", "[tensor]") {
   CHECK_TG_ERROR(tg::ones({2}, {.dtype = Dtype::Int64, .requires_grad = true}), "Int64");
 }
 
+TEST_CASE("a value Int64 cannot hold is an error, not an out-of-range conversion", "[tensor]") {
+  // torch.full((2,), 1e300, dtype=torch.int64): "value cannot be converted to type int64_t
+  // without overflow"; the same for inf and nan. 2^63 is just past the largest int64.
+  CHECK_TG_ERROR(tg::full({2}, 1e300, {.dtype = Dtype::Int64}),
+                 "full: value 1e+300 cannot be converted to Int64 without overflow");
+  CHECK_TG_ERROR(tg::full({2}, INFINITY, {.dtype = Dtype::Int64}),
+                 "full: value inf cannot be converted to Int64 without overflow");
+  CHECK_TG_ERROR(tg::full({2}, 0x1p63, {.dtype = Dtype::Int64}), "cannot be converted to Int64");
+  CHECK_TG_ERROR(tg::full({2}, NAN, {.dtype = Dtype::Int64}),
+                 "full: value nan is not an integer but the dtype is Int64");
+  CHECK_TG_ERROR(tg::tensor({1, -1e19}, {2}, {.dtype = Dtype::Int64}),
+                 "tensor: value -1e+19 cannot be converted to Int64 without overflow");
+  CHECK(tg::full({1}, -0x1p63, {.dtype = Dtype::Int64}).item<int64_t>() ==
+        std::numeric_limits<int64_t>::min());  // −2⁶³ itself fits
+}
+
+TEST_CASE("to(Int64) and Int64 reads refuse floats Int64 cannot hold", "[tensor]") {
+  // torch.tensor([nan]).to(torch.int64) gives whatever the CPU's conversion gives
+  // (-9223372036854775808 on x86); in C++ that conversion is undefined, so tapegrad refuses.
+  const Tensor x = tg::tensor({1.5, NAN}, {2});
+  CHECK_TG_ERROR(x.to(Dtype::Int64),
+                 "to: element 1 of Float32 [2] is nan, which cannot be converted to Int64");
+  CHECK_TG_ERROR(tg::tensor({1e300}, {1}, {.dtype = Dtype::Float64}).to(Dtype::Int64),
+                 "element 0 of Float64 [1] is 1e+300");
+  CHECK_TG_ERROR(x.to_vector<int64_t>(), "to: element 1 of Float32 [2] is nan");
+  CHECK_TG_ERROR(tg::full({}, INFINITY).item<int64_t>(), "is inf, which cannot be converted");
+  CHECK(tg::tensor({-2.75}, {1}).item<int64_t>() == -2);  // truncates, as .to(torch.int64)
+}
+
 TEST_CASE("data<T> must match the dtype; item needs one element", "[tensor]") {
   Tensor t = tg::ones({2, 2});
   CHECK_THROWS_MATCHES(
@@ -89,6 +121,22 @@ TEST_CASE("reshape infers one -1 and checks the element count", "[tensor]") {
   CHECK_TG_ERROR(t.reshape({-1, -1}), "reshape: only one dimension can be -1, got [-1, -1]");
   CHECK_TG_ERROR(t.reshape({7}), "cannot reshape [12] (12 elements) into [7]");
   CHECK_TG_ERROR(t.reshape({-2, 6}), "reshape: invalid dimension -2 in [-2, 6]");
+}
+
+TEST_CASE("reshape into extents whose product passes int64 is an error, not an overflow",
+          "[tensor]") {
+  // torch.zeros(4).reshape(2**62, 4, -1): "shape '[4611686018427387904, 4, -1]' is invalid for
+  // input of size 4"; likewise (2**32, 2**32), whose product 2^64 wraps to 0 in int64.
+  const Tensor four = tg::ones({4});
+  constexpr int64_t two62 = int64_t{1} << 62, two32 = int64_t{1} << 32;
+  CHECK_TG_ERROR(four.reshape({two62, 4, -1}),
+                 "reshape: cannot reshape [4] (4 elements) into [4611686018427387904, 4, -1]");
+  CHECK_TG_ERROR(four.reshape({two32, two32}),
+                 "reshape: cannot reshape [4] (4 elements) into [4294967296, 4294967296]");
+  CHECK_TG_ERROR(tg::zeros({0}).reshape({two62, 4, 0}), "cannot reshape [0] (0 elements)");
+  CHECK_TG_ERROR(tg::zeros({0}).reshape({two32, two32, -1}), "cannot reshape [0] (0 elements)");
+  // torch.zeros(0).reshape(0, 2**62, 2**62) has shape [0, 2^62, 2^62].
+  CHECK(tg::zeros({0}).reshape({0, two62, two62}).shape() == Shape{0, two62, two62});
 }
 
 TEST_CASE("transpose and t copy the elements into the swapped layout", "[tensor]") {

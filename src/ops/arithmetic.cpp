@@ -7,6 +7,9 @@
 #include "ops/kernels.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <type_traits>
 
 namespace tg {
 namespace {
@@ -20,27 +23,47 @@ Tensor elementwise(const Tensor& a, const Tensor& b, const char* op, bool intege
                      [&]<class T>() { return broadcast_elements<T>(a, b, out_shape, f); });
 }
 
+// Int64 + − × wrap modulo 2⁶⁴, as PyTorch's do (torch.tensor([2**63 - 1]) + 1 is −2⁶³). They
+// are computed in uint64_t, whose arithmetic is modular, because signed overflow is undefined
+// behaviour; the conversion back is modular too (C++20). Floats use `op` as it is.
+template <class Op>
+auto wrapping(Op op) {
+  return [op](auto x, auto z) {
+    using T = decltype(x);
+    if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(op(static_cast<uint64_t>(x), static_cast<uint64_t>(z)));
+    } else {
+      return op(x, z);
+    }
+  };
+}
+
 // A scalar operand becomes a 0-d tensor of the other operand's dtype (PyTorch's rule).
 Tensor scalar_like(double value, const Tensor& other, const char* op) {
   if (other.dtype() == Dtype::Int64 && value != std::trunc(value)) {
     fail("{}: the scalar {} is not an integer but the tensor {} is Int64", op, value,
          shape_str(other.shape()));
   }
+  // [−2⁶³, 2⁶³): converting a double outside it to int64 is undefined behaviour.
+  if (other.dtype() == Dtype::Int64 && !(value >= -0x1p63 && value < 0x1p63)) {
+    fail("{}: the scalar {} cannot be converted to Int64 without overflow (tensor {})", op, value,
+         shape_str(other.shape()));
+  }
   return scalar_tensor(value, other.dtype());
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor y = elementwise(a, b, "add", true, [](auto x, auto z) { return x + z; });
+  Tensor y = elementwise(a, b, "add", true, wrapping(std::plus<>()));
   return record("add", y, {a, b}, [](const Tensor& gy) -> Grads { return {gy, gy}; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor y = elementwise(a, b, "sub", true, [](auto x, auto z) { return x - z; });
+  Tensor y = elementwise(a, b, "sub", true, wrapping(std::minus<>()));
   return record("sub", y, {a, b}, [](const Tensor& gy) -> Grads { return {gy, -gy}; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor y = elementwise(a, b, "mul", true, [](auto x, auto z) { return x * z; });
+  Tensor y = elementwise(a, b, "mul", true, wrapping(std::multiplies<>()));
   return record("mul", y, {a, b},
                 [a = a.detach(), b = b.detach(), need_a = a.requires_grad(),
                  need_b = b.requires_grad()](const Tensor& gy) -> Grads {
@@ -78,7 +101,14 @@ Tensor operator-(const Tensor& x) {
     Tensor out = make_tensor(x.shape(), x.dtype());
     const T* in = x.data<T>();
     T* o = out.data<T>();
-    for (int64_t i = 0; i < x.numel(); ++i) o[i] = -in[i];
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      // −INT64_MIN wraps to itself, as in PyTorch (see wrapping); floats keep −0.
+      if constexpr (std::is_integral_v<T>) {
+        o[i] = static_cast<T>(-static_cast<uint64_t>(in[i]));
+      } else {
+        o[i] = -in[i];
+      }
+    }
     return out;
   });
   return record("neg", y, {x}, [](const Tensor& gy) -> Grads { return {-gy}; });

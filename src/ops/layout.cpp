@@ -6,13 +6,15 @@
 #include "ops/kernels.hpp"
 
 #include <cstring>
+#include <type_traits>
 
 namespace tg {
 namespace {
 
 // Resolves a single -1 in `requested` so the shape holds `numel` elements.
 Shape infer_shape(Shape requested, const Shape& original, int64_t numel) {
-  int64_t known = 1;
+  int64_t known = 1;  // product of the given extents
+  bool overflow = false;
   int64_t inferred = -1;
   for (size_t i = 0; i < requested.size(); ++i) {
     if (requested[i] == -1) {
@@ -22,11 +24,14 @@ Shape infer_shape(Shape requested, const Shape& original, int64_t numel) {
     } else if (requested[i] < 0) {
       fail("reshape: invalid dimension {} in {}", requested[i], shape_str(requested));
     } else {
-      known *= requested[i];
+      overflow = __builtin_mul_overflow(known, requested[i], &known) || overflow;
     }
   }
-  if (inferred >= 0 && known != 0 && numel % known == 0) requested[inferred] = numel / known;
-  if ((inferred >= 0 && requested[inferred] == -1) || shape_numel(requested) != numel) {
+  // Extents whose product passes int64 cannot hold numel elements (even with a 0 after them).
+  if (!overflow && inferred >= 0 && known != 0 && numel % known == 0) {
+    requested[inferred] = numel / known;
+  }
+  if (overflow || (inferred >= 0 && requested[inferred] == -1) || shape_numel(requested) != numel) {
     fail("reshape: cannot reshape {} ({} elements) into {}", shape_str(original), numel,
          shape_str(requested));
   }
@@ -75,7 +80,17 @@ Tensor Tensor::to(Dtype target) const {
     visit_dtype(dtype(), [&]<class From>() {
       const From* in = data<From>();
       To* out = y.data<To>();
-      for (int64_t i = 0; i < numel(); ++i) out[i] = static_cast<To>(in[i]);
+      for (int64_t i = 0; i < numel(); ++i) {
+        // A float outside [−2⁶³, 2⁶³), or NaN, has no int64 value: converting it is undefined
+        // behaviour (PyTorch's result is whatever the CPU gives).
+        if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+          if (!(in[i] >= From(-0x1p63) && in[i] < From(0x1p63))) {
+            fail("to: element {} of {} {} is {}, which cannot be converted to Int64", i, dtype(),
+                 shape_str(shape()), in[i]);
+          }
+        }
+        out[i] = static_cast<To>(in[i]);
+      }
     });
   });
   return record("to", y, {*this},

@@ -30,6 +30,18 @@ void require_count(size_t values, const Shape& shape, const char* op) {
   }
 }
 
+// Throws unless `value` converts to Int64 exactly: a whole number in [−2⁶³, 2⁶³). Converting any
+// other double is undefined behaviour (PyTorch: "value cannot be converted to type int64_t
+// without overflow"); NaN is not a whole number.
+void require_int64_value(double value, const char* op) {
+  if (value != std::trunc(value)) {
+    fail("{}: value {} is not an integer but the dtype is Int64", op, value);
+  }
+  if (!(value >= -0x1p63 && value < 0x1p63)) {
+    fail("{}: value {} cannot be converted to Int64 without overflow", op, value);
+  }
+}
+
 void require_random_dtype(const TensorOptions& options, const char* op) {
   if (!is_floating(options.dtype)) fail("{}: expected a floating dtype, got {}", op, options.dtype);
 }
@@ -39,9 +51,7 @@ void require_random_dtype(const TensorOptions& options, const char* op) {
 Tensor tensor(std::vector<double> values, Shape shape, TensorOptions options) {
   require_count(values.size(), shape, "tensor");
   if (options.dtype == Dtype::Int64) {
-    for (double v : values) {
-      if (v != std::trunc(v)) fail("tensor: value {} is not an integer but the dtype is Int64", v);
-    }
+    for (double v : values) require_int64_value(v, "tensor");
   }
   return generate(std::move(shape), options, [&](int64_t i) { return values[i]; });
 }
@@ -69,9 +79,7 @@ Tensor zeros(Shape shape, TensorOptions options) { return full(std::move(shape),
 Tensor ones(Shape shape, TensorOptions options) { return full(std::move(shape), 1.0, options); }
 
 Tensor full(Shape shape, double value, TensorOptions options) {
-  if (options.dtype == Dtype::Int64 && value != std::trunc(value)) {
-    fail("full: value {} is not an integer but the dtype is Int64", value);
-  }
+  if (options.dtype == Dtype::Int64) require_int64_value(value, "full");
   return generate(std::move(shape), options, [value](int64_t) { return value; });
 }
 

@@ -6,6 +6,7 @@
 #include "tensor/tensor_impl.hpp"
 
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace tg {
@@ -93,6 +94,10 @@ T Tensor::item() const {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
+  // Floats to Int64 through to(), which refuses values int64 cannot hold (NaN, ±1e300).
+  if constexpr (std::is_integral_v<T>) {
+    if (is_floating(dtype())) return detach().to(Dtype::Int64).to_vector<T>();
+  }
   std::vector<T> out(static_cast<size_t>(numel()));
   const auto copy = [&](const auto* source) {
     for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(source[i]);
