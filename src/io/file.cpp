@@ -181,7 +181,8 @@ std::string temporary_prefix(const std::filesystem::path& path) {
   // it so that the prefix still belongs to this one target.
   const std::string tail = fmt::format("~{:016x}.tmp-", fnv1a(name));
   const size_t fixed = 1 + tail.size() + kUniqueSuffixBytes;
-  return "." + name.substr(0, limit > fixed ? limit - fixed : 0) + tail;
+  return fmt::format(".{}{}", std::string_view(name).substr(0, limit > fixed ? limit - fixed : 0),
+                     tail);
 }
 
 void write_atomically(const std::filesystem::path& path, const char* op,
