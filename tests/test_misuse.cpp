@@ -41,6 +41,8 @@ TEST_CASE("layers, data and schedulers reject bad arguments", "[misuse]") {
   CHECK_TG_ERROR(data::TensorDataset(tg::ones({4, 2}), tg::ones({3})), "4");
   CHECK_TG_ERROR(data::gather_rows(tg::ones({4, 2}), {0, 4}), "4");
   CHECK_TG_ERROR(data::gather_rows(tg::ones({4, 2}), {-1}), "-1");
+  CHECK_TG_ERROR(data::gather_rows(tg::zeros({}), {0}),
+                 "gather_rows: expected a tensor with at least one dimension, got shape []");
   CHECK_TG_ERROR(set_num_threads(0), "set_num_threads");
   CHECK_TG_ERROR(nn::clip_grad_norm(layer.parameters(), -1.0), "max_norm");
   Generator generator(1);

@@ -124,6 +124,10 @@ TEST_CASE("Int64 + - * and negation wrap around as in PyTorch, without undefined
   CHECK((top * 2.0).item<int64_t>() == -2);
   CHECK((bottom - 1.0).item<int64_t>() == largest);
   CHECK((-bottom).item<int64_t>() == smallest);
+  // torch.tensor([2**63 - 1, 1]).sum() is -2**63; summed to a row too.
+  const Tensor pair = tg::from_vector<int64_t>({largest, 1}, {2, 1});
+  CHECK(tg::sum(pair).item<int64_t>() == smallest);
+  CHECK(tg::sum_to(pair, {1}).item<int64_t>() == smallest);
 }
 
 TEST_CASE("a scalar Int64 cannot hold is an error naming the op", "[ops]") {

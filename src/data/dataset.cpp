@@ -8,8 +8,11 @@
 namespace tg::data {
 
 Tensor gather_rows(const Tensor& source, const std::vector<int64_t>& indices) {
+  if (source.dim() == 0) {
+    fail("gather_rows: expected a tensor with at least one dimension, got shape []");
+  }
   Shape shape = source.shape();
-  const int64_t rows = shape.at(0);
+  const int64_t rows = shape[0];
   shape[0] = static_cast<int64_t>(indices.size());
   Tensor out = make_tensor(shape, source.dtype());
   const size_t row_bytes =

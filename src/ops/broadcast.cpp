@@ -91,8 +91,10 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   require_broadcastable(shape, x.shape(), "sum_to");
   if (x.shape() == shape) return x;
   Tensor y = visit_dtype(x.dtype(), [&]<class T>() {
-    // Accumulate in double (int64 for Int64) so long Float32 sums keep their precision.
-    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+    // Accumulate in double so long Float32 sums keep their precision; Int64 in uint64_t, so an
+    // overflowing sum wraps around as PyTorch's does, without signed overflow's undefined
+    // behaviour (the conversion back is modular in C++20).
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
     std::vector<Acc> acc(static_cast<size_t>(shape_numel(shape)), Acc(0));
     const T* in = x.data<T>();
     const Shape& big = x.shape();
