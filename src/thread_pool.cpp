@@ -112,10 +112,10 @@ class Pool {
   // `inherited`: the pool a forked child got from its parent (see below), or null.
   explicit Pool(Pool* inherited) : inherited_(inherited) {}
 
-  // Starts the workers for parts 1 … `needed` that do not run yet, and stops those beyond
-  // `most` (the thread count was lowered). Only the calling thread's parts run meanwhile.
-  void fit(int needed, int most) {
-    while (static_cast<int>(workers_.size()) > most) workers_.pop_back();
+  // Starts the workers for parts 1 … `needed` that do not run yet. Workers beyond a lowered
+  // thread count stay: idle, they sleep, and stopping them would make a program that changes the
+  // count often start and join threads on every call.
+  void grow(int needed) {
     while (static_cast<int>(workers_.size()) < needed) {
       const int part = static_cast<int>(workers_.size()) + 1;
       try {
@@ -169,7 +169,7 @@ void run_parts(int parts, const std::function<void(int)>& task) {
   std::unique_lock lock(p.busy(), std::try_to_lock);
   const int threads = num_threads();  // once: another thread may change it meanwhile
   const int helpers = lock.owns_lock() ? std::min(parts, threads) - 1 : 0;
-  if (lock.owns_lock()) p.fit(helpers, threads - 1);
+  p.grow(helpers);
   for (int part = 1; part <= helpers; ++part) p.worker(part).start(&guarded);
   if (parts > 0) guarded(0);
   for (int part = helpers + 1; part < parts; ++part) guarded(part);  // more parts than threads
