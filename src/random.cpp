@@ -1,6 +1,8 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/random.hpp>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -18,19 +20,11 @@ uint64_t splitmix64(uint64_t& x) {
 
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-}  // namespace
-
-Generator::Generator(uint64_t seed) { this->seed(seed); }
-
-void Generator::seed(uint64_t seed) {
-  for (auto& word : state_.words) word = splitmix64(seed);
-  state_.has_spare_normal = false;
-  state_.spare_normal = 0.0;
-}
+// The draws themselves, on a state the caller has locked.
 
 // xoshiro256** 1.0 (Blackman and Vigna, 2018).
-uint64_t Generator::next_u64() {
-  auto& s = state_.words;
+uint64_t draw_u64(Generator::State& state) {
+  auto& s = state.words;
   const uint64_t result = rotl(s[1] * 5, 7) * 9;
   const uint64_t t = s[1] << 17;
   s[2] ^= s[0];
@@ -42,47 +36,101 @@ uint64_t Generator::next_u64() {
   return result;
 }
 
-double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double draw_uniform(Generator::State& state) {
+  return static_cast<double>(draw_u64(state) >> 11) * 0x1.0p-53;
+}
 
-double Generator::normal() {
-  if (state_.has_spare_normal) {
-    state_.has_spare_normal = false;
-    return state_.spare_normal;
+double draw_normal(Generator::State& state) {
+  if (state.has_spare_normal) {
+    state.has_spare_normal = false;
+    return state.spare_normal;
   }
   // Box–Muller on (0, 1] × [0, 1), so the logarithm is always finite.
-  const double u1 = 1.0 - uniform();
-  const double u2 = uniform();
+  const double u1 = 1.0 - draw_uniform(state);
+  const double u2 = draw_uniform(state);
   const double radius = std::sqrt(-2.0 * std::log(u1));
   const double angle = 2.0 * std::numbers::pi * u2;
-  state_.spare_normal = radius * std::sin(angle);
-  state_.has_spare_normal = true;
+  state.spare_normal = radius * std::sin(angle);
+  state.has_spare_normal = true;
   return radius * std::cos(angle);
+}
+
+// Rejection sampling: draws in the incomplete top block would favour small values.
+uint64_t draw_below(Generator::State& state, uint64_t n) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t draw = draw_u64(state);
+  while (draw >= limit) draw = draw_u64(state);
+  return draw % n;
+}
+
+}  // namespace
+
+Generator::Generator(uint64_t seed) { this->seed(seed); }
+
+Generator::Generator(const Generator& other) : state_(other.state()) {}
+
+Generator& Generator::operator=(const Generator& other) {
+  set_state(other.state());
+  return *this;
+}
+
+void Generator::seed(uint64_t seed) {
+  const std::lock_guard lock(mutex_);
+  for (auto& word : state_.words) word = splitmix64(seed);
+  state_.has_spare_normal = false;
+  state_.spare_normal = 0.0;
+}
+
+uint64_t Generator::next_u64() {
+  const std::lock_guard lock(mutex_);
+  return draw_u64(state_);
+}
+
+double Generator::uniform() {
+  const std::lock_guard lock(mutex_);
+  return draw_uniform(state_);
+}
+
+double Generator::normal() {
+  const std::lock_guard lock(mutex_);
+  return draw_normal(state_);
 }
 
 uint64_t Generator::below(uint64_t n) {
   if (n == 0) fail("Generator.below: n must be positive, got 0");
-  // Rejection sampling: draws in the incomplete top block would favour small values.
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-  uint64_t draw = next_u64();
-  while (draw >= limit) draw = next_u64();
-  return draw % n;
+  const std::lock_guard lock(mutex_);
+  return draw_below(state_, n);
 }
 
 std::vector<int64_t> Generator::permutation(int64_t n) {
   if (n < 0) fail("Generator.permutation: n must not be negative, got {}", n);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[below(i)]);
+  const std::lock_guard lock(mutex_);  // one shuffle is one run of the sequence
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[draw_below(state_, i)]);
   return order;
 }
 
-Generator::State Generator::state() const { return state_; }
+Generator::State Generator::state() const {
+  const std::lock_guard lock(mutex_);
+  return state_;
+}
 
-void Generator::set_state(const State& state) { state_ = state; }
+void Generator::set_state(const State& state) {
+  const std::lock_guard lock(mutex_);
+  state_ = state;
+}
 
 Generator& default_generator() {
-  static Generator generator;
-  return generator;
+  // A fork() while another thread draws would leave the child's copy of the lock held forever,
+  // so fork() waits for the draw and both processes then release the lock.
+  static Generator* const generator = [] {
+    static Generator instance;
+    pthread_atfork([] { instance.mutex_.lock(); }, [] { instance.mutex_.unlock(); },
+                   [] { instance.mutex_.unlock(); });
+    return &instance;
+  }();
+  return *generator;
 }
 
 void manual_seed(uint64_t seed) { default_generator().seed(seed); }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -337,4 +338,20 @@ TEST_CASE("a worker thread that cannot be started is a tg::Error", "[parallel]")
           }
           return 6;
         }) == 0);
+}
+
+TEST_CASE("a child forked while another thread draws random numbers can draw", "[parallel]") {
+  // The drawing thread holds the default generator's lock most of the time: without fork
+  // handlers the child would often inherit it held and wait forever.
+  std::atomic<bool> done{false};
+  std::thread drawer([&] {
+    while (!done.load()) tg::default_generator().normal();
+  });
+  INFO("-1: the child hung (killed after 30 s)");
+  for (int i = 0; i < 5; ++i) {
+    CHECK(exit_code_in_child(
+              [] { return std::isfinite(tg::sum(tg::randn({4})).item<double>()) ? 0 : 1; }) == 0);
+  }
+  done = true;
+  drawer.join();
 }

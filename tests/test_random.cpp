@@ -3,8 +3,13 @@
 #include "helpers.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <numeric>
+#include <thread>
+#include <utility>
+#include <vector>
 
 TEST_CASE("the same seed gives bit-identical draws", "[random]") {
   tg::manual_seed(42);
@@ -79,4 +84,74 @@ TEST_CASE("permutation holds every index once and depends only on the seed", "[r
   std::iota(identity.begin(), identity.end(), 0);
   CHECK(order == identity);
   CHECK(tg::Generator(1).permutation(0).empty());
+}
+
+namespace {
+
+// Draws `count` values with `draw` on each of two threads started together.
+template <class T>
+std::pair<std::vector<T>, std::vector<T>> draw_on_two_threads(size_t count,
+                                                              const std::function<T()>& draw) {
+  std::vector<T> first(count), second(count);
+  std::atomic<int> ready{0};
+  const auto run = [&](std::vector<T>& out) {
+    ++ready;
+    while (ready.load() < 2) std::this_thread::yield();
+    for (T& value : out) value = draw();
+  };
+  std::thread a(run, std::ref(first)), b(run, std::ref(second));
+  a.join();
+  b.join();
+  return {std::move(first), std::move(second)};
+}
+
+// True when `part` appears in `sequence` in order (not necessarily contiguously).
+template <class T>
+bool in_order_within(const std::vector<T>& part, const std::vector<T>& sequence) {
+  auto next = sequence.begin();
+  for (const T& value : part) {
+    next = std::find(next, sequence.end(), value);
+    if (next == sequence.end()) return false;
+    ++next;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("two threads drawing at once share the one sequence: no draw twice, none skipped",
+          "[random]") {
+  constexpr size_t kDraws = size_t{1} << 20;
+  const auto single_threaded = [&](const auto& draw) {
+    std::vector<std::invoke_result_t<decltype(draw)>> all(2 * kDraws);
+    for (auto& value : all) value = draw();
+    return all;
+  };
+  tg::manual_seed(9);
+  const std::vector<uint64_t> raw =
+      single_threaded([] { return tg::default_generator().next_u64(); });
+  const std::vector<double> normals =
+      single_threaded([] { return tg::default_generator().normal(); });
+
+  tg::manual_seed(9);
+  auto [a, b] =
+      draw_on_two_threads<uint64_t>(kDraws, [] { return tg::default_generator().next_u64(); });
+  CHECK(in_order_within(a, raw));  // each thread's draws come in the sequence's order
+  CHECK(in_order_within(b, raw));
+  std::vector<uint64_t> both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  std::sort(both.begin(), both.end());
+  std::vector<uint64_t> want = raw;
+  std::sort(want.begin(), want.end());
+  CHECK((both == want));  // parenthesized: a failure would print 2^21 values
+
+  // normal() keeps the second value of each Box–Muller pair: it must not be handed out twice.
+  auto [x, y] =
+      draw_on_two_threads<double>(kDraws, [] { return tg::default_generator().normal(); });
+  std::vector<double> normals_both = x;
+  normals_both.insert(normals_both.end(), y.begin(), y.end());
+  std::sort(normals_both.begin(), normals_both.end());
+  std::vector<double> normals_want = normals;
+  std::sort(normals_want.begin(), normals_want.end());
+  CHECK((normals_both == normals_want));
 }

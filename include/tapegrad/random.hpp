@@ -2,15 +2,23 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 namespace tg {
 
 /// xoshiro256** seeded through splitmix64: the same seed gives bit-identical draws on every
-/// platform, because the distributions below are ours, not the standard library's.
+/// platform, because the distributions below are ours, not the standard library's. Each call is
+/// atomic, so threads may share a generator and between them get its one sequence, every value
+/// once: a single drawing thread gets exactly the seed's sequence, while with several drawing at
+/// once which thread (or tensor) gets which values depends on timing; a thread that needs
+/// reproducible draws then uses a Generator of its own.
 class Generator {
  public:
   explicit Generator(uint64_t seed = kDefaultSeed);
+  /// A generator that continues from `other`'s state, independently of it.
+  Generator(const Generator& other);
+  Generator& operator=(const Generator& other);
   /// Restarts the sequence from `seed`.
   void seed(uint64_t seed);
   /// Next raw 64-bit draw.
@@ -36,10 +44,12 @@ class Generator {
   static constexpr uint64_t kDefaultSeed = 67280421310721ULL;  // PyTorch's default seed
 
  private:
+  friend Generator& default_generator();  // holds the lock across fork()
+  mutable std::mutex mutex_;              // guards state_
   State state_{};
 };
 
-/// The process-wide generator behind randn, rand, initialization and shuffling.
+/// The process-wide generator behind randn, rand and initialization, shared by all threads.
 Generator& default_generator();
 /// Reseeds the default generator: same seed, same thread count → bit-identical results.
 void manual_seed(uint64_t seed);
