@@ -40,12 +40,18 @@ class ThreadCount {
   int previous_;
 };
 
+// Labels 0, 1, 2, 0, … for n rows.
+Tensor labels(int64_t n) {
+  std::vector<int64_t> values;
+  for (int64_t i = 0; i < n; ++i) values.push_back(i % 3);
+  return tg::from_vector(values, {n});
+}
+
 struct Problem {
   nn::Sequential model{nn::Linear(6, 16), nn::ReLU(), nn::Linear(16, 3)};
-  Tensor inputs = tg::randn({37, 6});  // rows that do not split evenly
-  Tensor targets = tg::tensor({0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0, 1, 2, 1, 0, 2, 2,
-                               1, 0, 0, 1, 2, 0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0},
-                              {37}, {.dtype = tg::Dtype::Int64});
+  // 259 rows: four shards (of 64 and 65 rows) that do not split evenly.
+  Tensor inputs = tg::randn({259, 6});
+  Tensor targets = labels(259);
   nn::ShardLoss loss = [this](const Tensor& x, const Tensor& y) {
     return nn::cross_entropy(model(x), y);
   };
@@ -169,11 +175,11 @@ TEST_CASE("data_parallel_backward rejects misuse and leaves gradients alone when
                  "data_parallel_backward: the loss must be reduced (Mean or Sum), got None");
   CHECK_TG_ERROR(
       nn::data_parallel_backward(params, problem.inputs, tg::zeros({5}), problem.loss),
-      "data_parallel_backward: inputs [37, 6] and targets [5] must have the same number of rows");
+      "data_parallel_backward: inputs [259, 6] and targets [5] must have the same number of rows");
   CHECK_TG_ERROR(
       nn::data_parallel_backward(params, problem.inputs, problem.targets,
                                  [&](const Tensor& x, const Tensor&) { return problem.model(x); }),
-      "data_parallel_backward: the loss must be one element, got [9, 3]");
+      "data_parallel_backward: the loss must be one element, got [64, 3]");
   CHECK_TG_ERROR(nn::data_parallel_backward({params[0], tg::ones({2})}, problem.inputs,
                                             problem.targets, problem.loss),
                  "data_parallel_backward: parameter 1 is not a leaf tensor that requires grad");

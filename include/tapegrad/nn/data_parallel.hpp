@@ -12,14 +12,15 @@ namespace tg::nn {
 /// out, e.g. `[&](const Tensor& x, const Tensor& y) { return cross_entropy(model(x), y); }`.
 using ShardLoss = std::function<Tensor(const Tensor& inputs, const Tensor& targets)>;
 
-/// `loss(inputs, targets).backward()` with the batch split into 4 shards of consecutive rows
-/// (fewer for a batch of fewer rows), shared among up to 4 of tg::num_threads() threads. Every
-/// parameter's grad() receives the whole batch's gradient, the shards' gradients summed in shard
-/// order: the shards depend only on the batch, so the bits are the same for every thread count, 1
-/// included, run after run (they differ from a plain backward()'s in the last bits, like any change
-/// of summation order). `reduction` says how `loss` combines rows: Mean weights shard s by its
-/// share of the rows, Sum adds. Returns the batch's loss, detached. A batch of 0 or 1 rows is
-/// exactly `loss(inputs, targets)` and its backward.
+/// `loss(inputs, targets).backward()` with the batch split into one shard of consecutive rows
+/// per 64 rows, at most 4 (a batch of 128 rows: 2 shards; of 256 or more: 4), shared among up to
+/// that many of tg::num_threads() threads. Every parameter's grad() receives the whole batch's
+/// gradient, the shards' gradients summed in shard order: the shards depend only on the batch,
+/// so the bits are the same for every thread count, 1 included, run after run (they differ from
+/// a plain backward()'s in the last bits, like any change of summation order). `reduction` says
+/// how `loss` combines rows: Mean weights shard s by its share of the rows, Sum adds. Returns the
+/// batch's loss, detached. A batch of fewer than 128 rows is one shard: exactly
+/// `loss(inputs, targets)` and its backward.
 ///
 /// `loss` runs on several threads at once: it may read the model (a Module's forward does) but
 /// must not change shared state. The parameters must be leaves that require grad; one listed
