@@ -51,7 +51,7 @@ class Generator {
 
 /// The process-wide generator behind randn, rand and initialization, shared by all threads.
 Generator& default_generator();
-/// Reseeds the default generator: same seed, same thread count → bit-identical results.
+/// Reseeds the default generator: same seed → bit-identical results (any thread count).
 void manual_seed(uint64_t seed);
 
 }  // namespace tg
