@@ -76,8 +76,9 @@ constexpr bool kThreadsInForkedChild = true;
 #endif
 
 // Runs `child` in a forked process that then calls exit() with its result (so static destructors
-// run, as in a real program; _Exit under AddressSanitizer, see below). Returns that exit code, or -1 when the child did not exit normally
-// within 30 s (it is then killed): generous, so a loaded machine does not fail the test.
+// run, as in a real program; _Exit under AddressSanitizer, see below). Returns that exit code, or
+// -1 when the child did not exit normally within 30 s (it is then killed): generous, so a loaded
+// machine does not fail the test.
 int exit_code_in_child(const std::function<int()>& child) {
   std::cout.flush();
   std::fflush(nullptr);  // or the child's exit() writes the parent's buffered output again
