@@ -4,6 +4,7 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "int64_range.hpp"
 #include "ops/kernels.hpp"
 
 #include <cmath>
@@ -44,8 +45,7 @@ Tensor scalar_like(double value, const Tensor& other, const char* op) {
     fail("{}: the scalar {} is not an integer but the tensor {} is Int64", op, value,
          shape_str(other.shape()));
   }
-  // [−2⁶³, 2⁶³): converting a double outside it to int64 is undefined behaviour.
-  if (other.dtype() == Dtype::Int64 && !(value >= -0x1p63 && value < 0x1p63)) {
+  if (other.dtype() == Dtype::Int64 && !detail::in_int64_range(value)) {
     fail("{}: the scalar {} cannot be converted to Int64 without overflow (tensor {})", op, value,
          shape_str(other.shape()));
   }

@@ -3,6 +3,7 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "int64_range.hpp"
 #include "ops/kernels.hpp"
 
 #include <cstring>
@@ -81,10 +82,8 @@ Tensor Tensor::to(Dtype target) const {
       const From* in = data<From>();
       To* out = y.data<To>();
       for (int64_t i = 0; i < numel(); ++i) {
-        // A float outside [−2⁶³, 2⁶³), or NaN, has no int64 value: converting it is undefined
-        // behaviour (PyTorch's result is whatever the CPU gives).
         if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-          if (!(in[i] >= From(-0x1p63) && in[i] < From(0x1p63))) {
+          if (!detail::in_int64_range(in[i])) {
             fail("to: element {} of {} {} is {}, which cannot be converted to Int64", i, dtype(),
                  shape_str(shape()), in[i]);
           }

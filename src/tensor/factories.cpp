@@ -4,6 +4,7 @@
 #include <tapegrad/random.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include "int64_range.hpp"
 #include "ops/kernels.hpp"
 
 #include <cmath>
@@ -37,7 +38,7 @@ void require_int64_value(double value, const char* op) {
   if (value != std::trunc(value)) {
     fail("{}: value {} is not an integer but the dtype is Int64", op, value);
   }
-  if (!(value >= -0x1p63 && value < 0x1p63)) {
+  if (!detail::in_int64_range(value)) {
     fail("{}: value {} cannot be converted to Int64 without overflow", op, value);
   }
 }
