@@ -99,7 +99,8 @@ TEST_CASE("max and min route the gradient to the NaNs when the result is NaN", "
   // torch.tensor([1., nan, 3., nan], requires_grad=True).max().backward(): the result is nan
   // and the gradient [0, 0.5, 0, 0.5] (evenly_distribute_backward); the same for min();
   // with one NaN in [1., nan, 3.] the gradient is [0, 1, 0].
-  for (auto extreme : {&tg::max, &tg::min}) {
+  using Full = Tensor (*)(const Tensor&);
+  for (Full extreme : {Full(&tg::max), Full(&tg::min)}) {
     Tensor x = tg::tensor({1, NAN, 3, NAN}, {4}, {.requires_grad = true});
     const Tensor y = extreme(x);
     CHECK(std::isnan(y.item<float>()));

@@ -63,6 +63,27 @@ class Node {
   mutable PassState pass_state_;
 };
 
+/// A tensor that a backward function keeps, with its storage's version at the time: using it
+/// after an in-place write to that storage throws a tg::Error naming the op whose backward
+/// needed it (PyTorch's "modified by an inplace operation"). Capture these, not tensors.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  /// Keeps t and its version: a parameter (a leaf that requires grad) as it is, anything else
+  /// detached, so a node never owns the tensor that owns it (an op's output is still a leaf
+  /// when its backward captures it).
+  explicit SavedTensor(const Tensor& t);
+  /// The saved tensor; throws if its storage was written since it was saved.
+  const Tensor& get() const;
+  operator const Tensor&() const { return get(); }  // NOLINT: used as the tensor it saves
+  const Tensor* operator->() const { return &get(); }
+  bool defined() const { return tensor_.defined(); }
+
+ private:
+  Tensor tensor_;
+  uint64_t version_ = 0;
+};
+
 /// Attaches a node to `output` when grad mode is on and any input requires grad; returns output.
 /// The backward function must capture detached tensors only (see docs/architecture.md).
 Tensor record(const char* name, Tensor output, std::span<const Tensor> inputs, BackwardFn backward);

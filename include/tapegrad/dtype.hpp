@@ -8,8 +8,9 @@
 
 namespace tg {
 
-/// Element types: Float32 is the working type, Float64 checks gradients, Int64 holds labels.
-enum class Dtype { Float32, Float64, Int64 };
+/// Element types: Float32 is the working type, Float64 checks gradients, Int64 holds labels,
+/// Bool holds masks (one byte per element, 0 or 1).
+enum class Dtype { Float32, Float64, Int64, Bool };
 
 /// The dtype's name as printed in messages ("Float32").
 std::string_view dtype_name(Dtype dtype);
@@ -32,6 +33,10 @@ constexpr Dtype dtype_of<double>() {
 template <>
 constexpr Dtype dtype_of<int64_t>() {
   return Dtype::Int64;
+}
+template <>
+constexpr Dtype dtype_of<bool>() {
+  return Dtype::Bool;
 }
 
 }  // namespace tg

@@ -13,6 +13,8 @@ namespace {
 
 std::atomic<uint64_t> next_sequence{0};
 std::atomic<int64_t> live_node_count{0};
+// The node whose backward function is running on this thread, for SavedTensor's message.
+thread_local const Node* running_node = nullptr;
 
 // Moves out the input nodes that only `inputs` keeps alive, so they can be destroyed by a loop
 // instead of by recursion (a 100,000-op chain would otherwise overflow the stack).
@@ -54,7 +56,29 @@ void Node::check_saved() const {
 
 Grads Node::apply(const Tensor& grad_output) const {
   check_saved();
+  const Node* outer = std::exchange(running_node, this);
+  struct Restore {
+    const Node* outer;
+    ~Restore() { running_node = outer; }
+  } restore{outer};
   return backward_(grad_output);
+}
+
+SavedTensor::SavedTensor(const Tensor& t)
+    : tensor_(t.is_leaf() && t.requires_grad() ? t : t.detach()),
+      version_(t.impl().storage->version()) {}
+
+const Tensor& SavedTensor::get() const {
+  const uint64_t now = tensor_.impl().storage->version();
+  if (now != version_) [[unlikely]] {
+    fail(
+        "{}: a tensor its backward needs ({} {}) was modified by an in-place operation after the "
+        "forward saved it (it is at version {}, expected version {}); clone() it before writing, "
+        "or write after backward",
+        running_node ? running_node->name() : "backward", tensor_.dtype(),
+        shape_str(tensor_.shape()), now, version_);
+  }
+  return tensor_;
 }
 
 void Node::release() { backward_ = nullptr; }

@@ -85,7 +85,7 @@ struct DtypeName {
 constexpr DtypeName kDtypes[] = {{"F32", Dtype::Float32},
                                  {"F64", Dtype::Float64},
                                  {"I64", Dtype::Int64},
-                                 {"BOOL", {}},
+                                 {"BOOL", Dtype::Bool},
                                  {"U8", {}},
                                  {"I8", {}},
                                  {"I16", {}},
@@ -281,6 +281,16 @@ NamedTensors SafetensorsReader::read_all() const {
     Tensor tensor = empty(info.shape, {.dtype = info.dtype});
     file_->input.read_at(data_start_ + info.begin, tensor.raw_data(), info.end - info.begin);
     crc = crc32_of(crc, tensor.raw_data(), info.end - info.begin);
+    if (info.dtype == Dtype::Bool) {
+      // A C++ bool must hold 0 or 1; any other byte would make reading it undefined behaviour.
+      const auto* bytes = static_cast<const unsigned char*>(tensor.raw_data());
+      for (int64_t i = 0; i < tensor.numel(); ++i) {
+        if (bytes[i] > 1) {
+          fail("{}: tensor '{}' is BOOL but element {} is the byte {}, not 0 or 1", file_->source,
+               info.name, i, bytes[i]);
+        }
+      }
+    }
     out.emplace_back(info.name, std::move(tensor));
   }
   const auto stored = metadata_.find("crc32");

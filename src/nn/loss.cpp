@@ -40,8 +40,10 @@ Tensor reduced_mse(const Tensor& input, const Tensor& target, bool mean) {
   *loss.data<T>() = mean ? static_cast<T>(total) / static_cast<T>(n) : static_cast<T>(total);
   const T norm = static_cast<T>(mean ? 2.0 / static_cast<double>(n) : 2.0);
   return record("mse_loss", loss, {input, target},
-                [input = saved_for_backward(input), target = saved_for_backward(target), norm,
-                 need_target = target.requires_grad()](const Tensor& gy) -> Grads {
+                [saved_input = saved_for_backward(input), saved_target = saved_for_backward(target),
+                 norm, need_target = target.requires_grad()](const Tensor& gy) -> Grads {
+                  const Tensor& input = saved_input;
+                  const Tensor& target = saved_target;
                   Tensor gx = make_tensor(input.shape(), input.dtype());
                   const T* x = input.data<T>();
                   const T* t = target.data<T>();
@@ -145,7 +147,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
   // d loss_i / d z[i, c] = softmax(z)[i, c] − q[i, c], with q = (1 − ε)·onehot(yᵢ) + ε/C
   Tensor per_row = record(
       "cross_entropy", losses, {logits},
-      [logits = logits.detach(), row_max, log_sum, target, smoothing](const Tensor& gy) -> Grads {
+      [saved = SavedTensor(logits), row_max, log_sum, target, smoothing](const Tensor& gy) -> Grads {
+        const Tensor& logits = saved;
         return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
           const int64_t n = logits.size(0), c = logits.size(1);
           Tensor gx = make_tensor(logits.shape(), logits.dtype());

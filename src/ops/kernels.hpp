@@ -24,14 +24,17 @@ decltype(auto) visit_dtype(Dtype dtype, F&& f) {
       return f.template operator()<double>();
     case Dtype::Int64:
       break;
+    case Dtype::Bool:
+      return f.template operator()<bool>();
   }
   return f.template operator()<int64_t>();
 }
 
-/// What a backward closure captures of an input: the tensor itself when it is a leaf (a leaf
-/// cannot lead back to the closure's node, so there is no reference cycle), else a detached
-/// view. Saves a TensorImpl per captured parameter or data batch.
-inline Tensor saved_for_backward(const Tensor& t) { return t.is_leaf() ? t : t.detach(); }
+/// What a backward closure captures of a tensor, unless `needed` is false (the gradient that
+/// uses it is not asked for): see SavedTensor.
+inline SavedTensor saved_for_backward(const Tensor& t, bool needed = true) {
+  return needed && t.defined() ? SavedTensor(t) : SavedTensor();
+}
 
 /// Throws unless x has a floating dtype; `op` names the caller.
 inline void require_floating(const Tensor& x, const char* op) {

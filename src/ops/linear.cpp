@@ -49,7 +49,8 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   gemm_into(x, false, weight, true, y, bias.defined() ? 1.0 : 0.0);
   // dx = dy W, dW = dyᵀ x, db = Σ_rows dy (sum_to: straight into shape [out], no reshape)
   return record("linear", y, {x, weight, bias},
-                [x = saved_for_backward(x), weight = saved_for_backward(weight),
+                [x = saved_for_backward(x, weight.requires_grad()),
+                 weight = saved_for_backward(weight, x.requires_grad()),
                  need_x = x.requires_grad(), need_w = weight.requires_grad(),
                  need_b = bias.defined() && bias.requires_grad()](const Tensor& gy) -> Grads {
                   return {need_x ? gemm(gy, false, weight, false) : Tensor(),

@@ -17,7 +17,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   }
   Tensor c = gemm(a, false, b, false);
   return record("matmul", c, {a, b},
-                [a = a.detach(), b = b.detach(), need_a = a.requires_grad(),
+                [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b, a.requires_grad()), need_a = a.requires_grad(),
                  need_b = b.requires_grad()](const Tensor& gc) -> Grads {
                   return {need_a ? gemm(gc, false, b, true) : Tensor(),
                           need_b ? gemm(a, true, gc, false) : Tensor()};

@@ -45,7 +45,9 @@ Tensor extreme(const Tensor& x, const char* op, Better better) {
   // The gradient goes to the elements equal to the result, split evenly among ties; a NaN
   // result is "equal" to every NaN, so the gradient reaches the NaNs (PyTorch's
   // evenly_distribute_backward).
-  return record(op, y, {x}, [x = x.detach(), y = y.detach()](const Tensor& gy) -> Grads {
+  return record(op, y, {x}, [saved_x = SavedTensor(x), saved_y = SavedTensor(y)](const Tensor& gy) -> Grads {
+    const Tensor& x = saved_x;
+    const Tensor& y = saved_y;
     return {visit_floating(x, "max_backward", [&]<class T>() {
       const T* in = x.data<T>();
       const T target = *y.data<T>();

@@ -15,13 +15,15 @@ constexpr int64_t kEdgeItems = 3;
 
 // How every element is written, chosen once from all of them as PyTorch does.
 struct ElementFormat {
-  enum class Style { Integer, IntegerFloat, Fixed, Scientific } style = Style::Fixed;
+  enum class Style { Boolean, Integer, IntegerFloat, Fixed, Scientific } style = Style::Fixed;
   size_t width = 0;
 
   std::string render(double v) const {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     switch (style) {
+      case Style::Boolean:
+        return v != 0 ? "True" : "False";
       case Style::Integer:
         return fmt::format("{}", static_cast<int64_t>(v));
       case Style::IntegerFloat:
@@ -37,7 +39,9 @@ struct ElementFormat {
 
 ElementFormat choose_format(const std::vector<double>& values, Dtype dtype) {
   ElementFormat format;
-  if (dtype == Dtype::Int64) {
+  if (dtype == Dtype::Bool) {
+    format.style = ElementFormat::Style::Boolean;
+  } else if (dtype == Dtype::Int64) {
     format.style = ElementFormat::Style::Integer;
   } else {
     double largest = 0, smallest = INFINITY;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,9 +18,15 @@ class Storage {
   std::size_t bytes() const { return bytes_; }
   static int64_t live_count();
 
+  /// How many times the bytes were handed out for writing: PyTorch's version counter, shared by
+  /// every view of the storage. A backward compares it with the value its saved tensors had.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
  private:
   void* data_;
   std::size_t bytes_;
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace tg

@@ -36,10 +36,11 @@ Tensor make_tensor(Shape shape, Dtype dtype) {
   return Tensor(std::move(impl));
 }
 
-Tensor share_storage(const Tensor& source, Shape shape) {
+Tensor share_storage(const Tensor& source, Shape shape, int64_t offset) {
   auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = source.impl().storage;
-  impl->numel = source.numel();
+  impl->offset = source.impl().offset + offset;
+  impl->numel = shape_numel(shape);
   impl->shape = std::move(shape);
   impl->dtype = source.dtype();
   return Tensor(std::move(impl));
@@ -68,20 +69,30 @@ int64_t Tensor::size(int64_t d) const {
 
 Dtype Tensor::dtype() const { return impl().dtype; }
 
-void* Tensor::raw_data() const { return impl().storage->data(); }
+void* Tensor::raw_data() const {
+  const TensorImpl& self = impl();
+  return static_cast<char*>(self.storage->data()) +
+         self.offset * static_cast<int64_t>(dtype_size(self.dtype));
+}
 
+// A mutable pointer may be written through, so handing one out counts as a write: a backward
+// that saved this storage then refuses to run on changed values (API.md, in-place ops).
 template <class T>
 T* Tensor::data() {
-  if (dtype() != dtype_of<T>()) {
-    fail("data: requested {} but the tensor is {}", dtype_of<T>(), dtype());
-  }
-  return static_cast<T*>(raw_data());
+  const T* pointer = std::as_const(*this).data<T>();
+  impl().storage->bump_version();
+  return const_cast<T*>(pointer);
 }
 
 template <class T>
 const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
+  if (dtype() != dtype_of<T>()) {
+    fail("data: requested {} but the tensor is {}", dtype_of<T>(), dtype());
+  }
+  return static_cast<const T*>(raw_data());
 }
+
+int64_t Tensor::version() const { return static_cast<int64_t>(impl().storage->version()); }
 
 template <class T>
 T Tensor::item() const {
@@ -112,6 +123,9 @@ std::vector<T> Tensor::to_vector() const {
     case Dtype::Int64:
       copy(static_cast<const int64_t*>(raw_data()));
       break;
+    case Dtype::Bool:
+      copy(static_cast<const bool*>(raw_data()));
+      break;
   }
   return out;
 }
@@ -122,6 +136,9 @@ template int64_t* Tensor::data<int64_t>();
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const int64_t* Tensor::data<int64_t>() const;
+template bool* Tensor::data<bool>();
+template const bool* Tensor::data<bool>() const;
+template bool Tensor::item<bool>() const;
 template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;
 template int64_t Tensor::item<int64_t>() const;
