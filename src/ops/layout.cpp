@@ -44,6 +44,7 @@ Shape infer_shape(Shape requested, const Shape& original, int64_t numel) {
 Tensor Tensor::reshape(Shape shape) const {
   shape = infer_shape(std::move(shape), this->shape(), numel());
   Tensor y = share_storage(*this, shape);
+  y.impl().viewed_by = "reshape";
   return record("reshape", y, {*this}, [original = this->shape()](const Tensor& gy) -> Grads {
     return {gy.reshape(original)};
   });
