@@ -18,8 +18,8 @@
 namespace tg::testing {
 
 /// The op under test: the fixture case (for its options) and the named inputs → its outputs.
-using TensorApiOp = std::function<std::vector<Tensor>(const FixtureCase&,
-                                                      const std::map<std::string, Tensor>&)>;
+using TensorApiOp =
+    std::function<std::vector<Tensor>(const FixtureCase&, const std::map<std::string, Tensor>&)>;
 
 /// A comma list option ("2,0,1") as integers.
 inline std::vector<int64_t> option_list(const FixtureCase& c, const std::string& key) {
@@ -66,7 +66,7 @@ inline double max_relative_error(const Tensor& a, const Tensor& b) {
 
 /// Checks every case whose op is in `ops` against PyTorch's numbers; returns the ops it saw.
 inline std::set<std::string> check_tensor_api_cases(const std::map<std::string, TensorApiOp>& ops,
-                                                     double tolerance = 1e-10) {
+                                                    double tolerance = 1e-10) {
   std::set<std::string> seen;
   for (const FixtureCase& c : read_fixture("tensor_api.txt")) {
     const auto op_name = c.options.find("op");

@@ -295,7 +295,8 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options =
 /// The n × n identity matrix.
 Tensor eye(int64_t n, TensorOptions options = {});
 /// Uniform integers in [low, high), Int64 unless options say otherwise.
-Tensor randint(int64_t low, int64_t high, Shape shape, TensorOptions options = {.dtype = Dtype::Int64});
+Tensor randint(int64_t low, int64_t high, Shape shape,
+               TensorOptions options = {.dtype = Dtype::Int64});
 /// randint drawing from `generator`.
 Tensor randint(int64_t low, int64_t high, Shape shape, Generator& generator);
 /// A random order of 0 … n−1 (Int64).

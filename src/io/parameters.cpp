@@ -1,9 +1,9 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/error.hpp>
+#include <tapegrad/tensor.hpp>
 
 #include "io/parameters.hpp"
 
-#include <cstring>
 #include <map>
 
 namespace tg::io::detail {
@@ -38,9 +38,10 @@ void copy_into(const NamedTensors& params, const NamedTensors& loaded, const std
   for (const auto& [name, tensor] : loaded) by_name[name] = &tensor;
   NoGradGuard no_grad;
   for (const auto& [name, param] : params) {
-    const Tensor& source = *by_name.at(prefix + name);
-    std::memcpy(param.raw_data(), source.raw_data(),
-                static_cast<size_t>(param.numel()) * dtype_size(param.dtype()));
+    // copy_ writes into the storage every handle shares and bumps its version, so a backward
+    // through a graph built with the old values refuses to run instead of mixing the two.
+    Tensor target = param;
+    target.copy_(*by_name.at(prefix + name));
   }
 }
 

@@ -145,30 +145,31 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
     return out;
   });
   // d loss_i / d z[i, c] = softmax(z)[i, c] − q[i, c], with q = (1 − ε)·onehot(yᵢ) + ε/C
-  Tensor per_row = record(
-      "cross_entropy", losses, {logits},
-      [saved = SavedTensor(logits), row_max, log_sum, target, smoothing](const Tensor& gy) -> Grads {
-        const Tensor& logits = saved;
-        return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
-          const int64_t n = logits.size(0), c = logits.size(1);
-          Tensor gx = make_tensor(logits.shape(), logits.dtype());
-          const T* z = logits.data<T>();
-          const T* peak = row_max.data<T>();
-          const T* norm = log_sum.data<T>();
-          const T* g = gy.data<T>();
-          const int64_t* y = target.data<int64_t>();
-          T* out = gx.data<T>();
-          const T uniform = static_cast<T>(smoothing / c);
-          const T on_target = static_cast<T>(1 - smoothing);
-          for (int64_t r = 0; r < n; ++r) {
-            for (int64_t k = 0; k < c; ++k) {
-              const T q = uniform + (k == y[r] ? on_target : T(0));
-              out[r * c + k] = g[r] * (std::exp((z[r * c + k] - peak[r]) - norm[r]) - q);
-            }
-          }
-          return gx;
-        })};
-      });
+  Tensor per_row =
+      record("cross_entropy", losses, {logits},
+             [saved = SavedTensor(logits), row_max, log_sum, target,
+              smoothing](const Tensor& gy) -> Grads {
+               const Tensor& logits = saved;
+               return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
+                 const int64_t n = logits.size(0), c = logits.size(1);
+                 Tensor gx = make_tensor(logits.shape(), logits.dtype());
+                 const T* z = logits.data<T>();
+                 const T* peak = row_max.data<T>();
+                 const T* norm = log_sum.data<T>();
+                 const T* g = gy.data<T>();
+                 const int64_t* y = target.data<int64_t>();
+                 T* out = gx.data<T>();
+                 const T uniform = static_cast<T>(smoothing / c);
+                 const T on_target = static_cast<T>(1 - smoothing);
+                 for (int64_t r = 0; r < n; ++r) {
+                   for (int64_t k = 0; k < c; ++k) {
+                     const T q = uniform + (k == y[r] ? on_target : T(0));
+                     out[r * c + k] = g[r] * (std::exp((z[r * c + k] - peak[r]) - norm[r]) - q);
+                   }
+                 }
+                 return gx;
+               })};
+             });
   return reduce(per_row, options.reduction);
 }
 

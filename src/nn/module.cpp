@@ -74,6 +74,7 @@ Module& Module::to(Dtype dtype) {
     // `weight` member, an optimizer's list) sees the converted parameter.
     Tensor converted = param.detach().to(dtype);
     param.impl().storage = converted.impl().storage;
+    param.impl().offset = converted.impl().offset;
     param.impl().dtype = dtype;
     param.zero_grad();
   }

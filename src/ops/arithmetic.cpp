@@ -64,21 +64,23 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = elementwise(a, b, "mul", true, wrapping(std::multiplies<>()));
-  return record("mul", y, {a, b},
-                [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b, a.requires_grad()), need_a = a.requires_grad(),
-                 need_b = b.requires_grad()](const Tensor& gy) -> Grads {
-                  return {need_a ? gy * b : Tensor(), need_b ? gy * a : Tensor()};
-                });
+  return record(
+      "mul", y, {a, b},
+      [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b, a.requires_grad()),
+       need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& gy) -> Grads {
+        return {need_a ? gy * b : Tensor(), need_b ? gy * a : Tensor()};
+      });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor y = elementwise(a, b, "div", false, [](auto x, auto z) { return x / z; });
   // d(a/b)/da = 1/b, d(a/b)/db = −a/b²
-  return record("div", y, {a, b},
-                [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b), need_a = a.requires_grad(),
-                 need_b = b.requires_grad()](const Tensor& gy) -> Grads {
-                  return {need_a ? gy / b : Tensor(), need_b ? -gy * a / (b * b) : Tensor()};
-                });
+  return record(
+      "div", y, {a, b},
+      [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b),
+       need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& gy) -> Grads {
+        return {need_a ? gy / b : Tensor(), need_b ? -gy * a / (b * b) : Tensor()};
+      });
 }
 
 }  // namespace

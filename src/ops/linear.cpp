@@ -50,8 +50,8 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   // dx = dy W, dW = dyᵀ x, db = Σ_rows dy (sum_to: straight into shape [out], no reshape)
   return record("linear", y, {x, weight, bias},
                 [x = saved_for_backward(x, weight.requires_grad()),
-                 weight = saved_for_backward(weight, x.requires_grad()),
-                 need_x = x.requires_grad(), need_w = weight.requires_grad(),
+                 weight = saved_for_backward(weight, x.requires_grad()), need_x = x.requires_grad(),
+                 need_w = weight.requires_grad(),
                  need_b = bias.defined() && bias.requires_grad()](const Tensor& gy) -> Grads {
                   return {need_x ? gemm(gy, false, weight, false) : Tensor(),
                           need_w ? gemm(gy, true, x, false) : Tensor(),
