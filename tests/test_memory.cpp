@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 using tg::Tensor;
@@ -99,6 +101,33 @@ TEST_CASE("storage freed on another thread stays usable and is released with it"
   worker.join();
   Tensor fresh = tg::full({1000}, 3.0);
   CHECK(tg::sum(fresh).item<float>() == 3000.0f);
+}
+
+TEST_CASE("the storage a worker thread keeps is counted and released from any thread", "[memory]") {
+  if (bypassed()) return;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int stage = 0;  // 1: the worker has freed its tensor; 2: the main thread has looked
+  std::thread worker([&] {
+    { Tensor scratch = tg::empty({int64_t{1} << 20}); }  // 4 MiB freed into the worker's cache
+    std::unique_lock lock(mutex);
+    stage = 1;
+    changed.notify_all();
+    changed.wait(lock, [&] { return stage == 2; });  // alive (with its cache) until released
+  });
+  {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return stage == 1; });
+  }
+  CHECK(tg::cached_memory_bytes() >= (int64_t{4} << 20));
+  tg::release_cached_memory();
+  CHECK(tg::cached_memory_bytes() == 0);
+  {
+    std::lock_guard lock(mutex);
+    stage = 2;
+  }
+  changed.notify_all();
+  worker.join();
 }
 
 TEST_CASE("when memory runs out, the cached storage is given back before failing", "[memory]") {
