@@ -133,6 +133,13 @@ Generator& default_generator() {
   return *generator;
 }
 
+namespace {
+// Created (and its fork handlers registered) while the program starts, single-threaded: created
+// on first use instead, a fork() racing with another thread's first draw could miss the handlers
+// and leave the child a lock held by a thread it does not have.
+[[maybe_unused]] Generator& created_at_startup = default_generator();
+}  // namespace
+
 void manual_seed(uint64_t seed) { default_generator().seed(seed); }
 
 }  // namespace tg

@@ -159,6 +159,10 @@ Registry& registry() {
   return *all;
 }
 
+// Created while the program starts, single-threaded, so no fork() can race with registering
+// the handlers (see default_generator in src/random.cpp).
+[[maybe_unused]] Registry& registry_at_startup = registry();
+
 BlockCache* thread_cache() { return detail::this_thread_cache<BlockCache>(); }
 
 template <class F>
