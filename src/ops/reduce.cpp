@@ -1,11 +1,15 @@
-// Reductions: sum and mean (built on sum_to), max and min (gradient shared among ties), argmax.
+// Reductions: sum and mean (built on sum_to, the full sum in a fixed blocked order), max and min
+// of all elements (gradient shared among ties) and along a dim (values and indices), argmax.
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "kernels/cpu_level.hpp"
 #include "ops/kernels.hpp"
 
 #include <cmath>
+#include <functional>
+#include <type_traits>
 
 namespace tg {
 namespace {
@@ -21,6 +25,160 @@ Shape removed_dim_shape(const Shape& shape, int64_t dim) {
   Shape out = shape;
   if (!out.empty()) out.erase(out.begin() + dim);
   return out;
+}
+
+// x viewed as [outer, extent, inner] around `dim` (already normalized; a 0-d x is one element):
+// element (o, k, i) is at (o·extent + k)·inner + i.
+struct Lines {
+  int64_t outer = 1, extent = 1, inner = 1;
+};
+
+Lines lines_along(const Shape& shape, int64_t dim) {
+  Lines lines;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    if (d < dim) lines.outer *= shape[d];
+    if (d == dim) lines.extent = shape[d];
+    if (d > dim) lines.inner *= shape[d];
+  }
+  return lines;
+}
+
+// Σ in[i] in an order fixed by n alone: lane l of 16 adds the elements i ≡ l (mod 16) in index
+// order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen independent
+// sums let the loop vectorize and run at memory speed, where one chain of dependent additions
+// waits an add's latency per element; the order depends on neither the CPU level (the same
+// additions at every width) nor the thread count (one thread).
+template <class T, class Acc>
+Acc lane_sum(const T* in, int64_t n) {
+  constexpr int kLanes = 16;
+  Acc total[kLanes] = {};
+  detail::at_cpu_level([&] {
+    Acc lane[kLanes] = {};  // a local array, so the sums stay in registers
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+#pragma GCC unroll 16
+      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    }
+    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
+  });
+  for (int width = kLanes / 2; width >= 1; width /= 2) {
+    for (int l = 0; l < width; ++l) total[l] += total[l + width];
+  }
+  return total[0];
+}
+
+// The sum of all elements of a floating or Int64 x, as a 0-d tensor of x's dtype. Float32 adds
+// in double, as sum_to does; Int64 in uint64_t, so overflow wraps around as in PyTorch.
+Tensor full_sum(const Tensor& x) {
+  Tensor y = visit_dtype(x.dtype(), [&]<class T>() {
+    using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
+    Tensor out = make_tensor({}, x.dtype());
+    *out.data<T>() = static_cast<T>(lane_sum<T, Acc>(x.data<T>(), x.numel()));
+    return out;
+  });
+  return record("sum", y, {x}, [shape = x.shape()](const Tensor& gy) -> Grads {
+    return {broadcast_to(gy, shape)};
+  });
+}
+
+// The position of the best element of a line (stride apart): the first on ties, and the first
+// NaN if there is one (PyTorch's CPU kernels).
+template <class T, class Better>
+int64_t best_index(const T* line, int64_t extent, int64_t stride, Better better) {
+  int64_t best = 0;
+  for (int64_t k = 0; k < extent; ++k) {
+    const T value = line[k * stride];
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(value)) return k;
+    }
+    if (better(value, line[best * stride])) best = k;
+  }
+  return best;
+}
+
+Tensor gather_along(const Tensor& x, const Tensor& index, int64_t dim);
+
+// out (zeros of `shape`) with out[o, index[o, 0, i], i] = g[o, 0, i]: the gradient of picking
+// x's elements at `index` along dim. g and index have `shape` with extent 1 at dim.
+Tensor scatter_along(const Tensor& g, const Tensor& index, int64_t dim, const Shape& shape) {
+  const Lines lines = lines_along(shape, dim);
+  Tensor out = visit_floating(g, "scatter_along", [&]<class T>() {
+    Tensor result = zeros(shape, {.dtype = g.dtype()});
+    const T* from = g.data<T>();
+    const int64_t* at = index.data<int64_t>();
+    T* to = result.data<T>();
+    for (int64_t o = 0; o < lines.outer; ++o) {
+      for (int64_t i = 0; i < lines.inner; ++i) {
+        const int64_t j = o * lines.inner + i;
+        to[(o * lines.extent + at[j]) * lines.inner + i] = from[j];
+      }
+    }
+    return result;
+  });
+  // Its backward picks the same elements back (and gather_along's scatters them).
+  return record("scatter_along", out, {g},
+                [index = SavedTensor(index), dim](const Tensor& gy) -> Grads {
+                  return {gather_along(gy, index, dim)};
+                });
+}
+
+// out[o, 0, i] = x[o, index[o, 0, i], i], index with extent 1 at dim (torch.gather's rule).
+Tensor gather_along(const Tensor& x, const Tensor& index, int64_t dim) {
+  const Lines lines = lines_along(x.shape(), dim);
+  Tensor out = visit_floating(x, "gather_along", [&]<class T>() {
+    Tensor result = make_tensor(index.shape(), x.dtype());
+    const T* from = x.data<T>();
+    const int64_t* at = index.data<int64_t>();
+    T* to = result.data<T>();
+    for (int64_t o = 0; o < lines.outer; ++o) {
+      for (int64_t i = 0; i < lines.inner; ++i) {
+        const int64_t j = o * lines.inner + i;
+        to[j] = from[(o * lines.extent + at[j]) * lines.inner + i];
+      }
+    }
+    return result;
+  });
+  return record("gather_along", out, {x},
+                [index = SavedTensor(index), dim, shape = x.shape()](const Tensor& gy) -> Grads {
+                  return {scatter_along(gy, index, dim, shape)};
+                });
+}
+
+// max(x, dim) or min(x, dim): the best values along dim and their positions.
+template <class Better>
+ValuesIndices extreme_along(const Tensor& x, int64_t dim, bool keepdim, const char* op,
+                            Better better) {
+  dim = normalize_dim(dim, x.dim(), op);
+  const Lines lines = lines_along(x.shape(), dim);
+  if (lines.extent == 0)
+    fail("{}: dimension {} of shape {} is empty", op, dim, shape_str(x.shape()));
+  const Shape kept = keepdim_shape(x.shape(), dim);
+  const Shape out_shape = keepdim ? kept : removed_dim_shape(x.shape(), dim);
+  Tensor values = make_tensor(out_shape, x.dtype());
+  Tensor indices = make_tensor(out_shape, Dtype::Int64);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    const T* in = x.data<T>();
+    T* best_value = values.data<T>();
+    int64_t* best = indices.data<int64_t>();
+    for (int64_t o = 0; o < lines.outer; ++o) {
+      for (int64_t i = 0; i < lines.inner; ++i) {
+        const T* line = in + o * lines.extent * lines.inner + i;
+        const int64_t j = o * lines.inner + i;
+        best[j] = best_index(line, lines.extent, lines.inner, better);
+        best_value[j] = line[best[j] * lines.inner];
+      }
+    }
+  });
+  // The whole gradient goes to the returned position, ties or not (PyTorch's
+  // value_selecting_reduction_backward); only the indices are saved, as in PyTorch.
+  values = record(
+      op, values, {x},
+      [indices = SavedTensor(indices), dim, kept, shape = x.shape()](const Tensor& gy) -> Grads {
+        const Tensor& index = indices;
+        return {scatter_along(gy.reshape(kept), index.reshape(kept), dim, shape)};
+      });
+  return {values, indices};
 }
 
 // max(x) or min(x); `better(a, b)` says whether a beats b. NaN wins, as in PyTorch.
@@ -45,30 +203,33 @@ Tensor extreme(const Tensor& x, const char* op, Better better) {
   // The gradient goes to the elements equal to the result, split evenly among ties; a NaN
   // result is "equal" to every NaN, so the gradient reaches the NaNs (PyTorch's
   // evenly_distribute_backward).
-  return record(op, y, {x}, [saved_x = SavedTensor(x), saved_y = SavedTensor(y)](const Tensor& gy) -> Grads {
-    const Tensor& x = saved_x;
-    const Tensor& y = saved_y;
-    return {visit_floating(x, "max_backward", [&]<class T>() {
-      const T* in = x.data<T>();
-      const T target = *y.data<T>();
-      const bool nan_target = std::isnan(target);
-      const auto is_result = [&](T v) { return v == target || (nan_target && std::isnan(v)); };
-      int64_t ties = 0;
-      for (int64_t i = 0; i < x.numel(); ++i) ties += is_result(in[i]);
-      Tensor g = make_tensor(x.shape(), x.dtype());
-      T* out = g.data<T>();
-      const T share = *gy.data<T>() / static_cast<T>(ties);
-      for (int64_t i = 0; i < x.numel(); ++i) out[i] = is_result(in[i]) ? share : T(0);
-      return g;
-    })};
-  });
+  return record(
+      op, y, {x}, [saved_x = SavedTensor(x), saved_y = SavedTensor(y)](const Tensor& gy) -> Grads {
+        const Tensor& x = saved_x;
+        const Tensor& y = saved_y;
+        return {visit_floating(x, "max_backward", [&]<class T>() {
+          const T* in = x.data<T>();
+          const T target = *y.data<T>();
+          const bool nan_target = std::isnan(target);
+          const auto is_result = [&](T v) { return v == target || (nan_target && std::isnan(v)); };
+          int64_t ties = 0;
+          for (int64_t i = 0; i < x.numel(); ++i) ties += is_result(in[i]);
+          Tensor g = make_tensor(x.shape(), x.dtype());
+          T* out = g.data<T>();
+          const T share = *gy.data<T>() / static_cast<T>(ties);
+          for (int64_t i = 0; i < x.numel(); ++i) out[i] = is_result(in[i]) ? share : T(0);
+          return g;
+        })};
+      });
 }
 
 }  // namespace
 
-Tensor sum(const Tensor& x) { return sum_to(x, Shape(x.dim(), 1)).reshape({}); }
+// The sum of a Bool tensor counts its true elements, as an Int64 (PyTorch's rule).
+Tensor sum(const Tensor& x) { return full_sum(x.dtype() == Dtype::Bool ? x.to(Dtype::Int64) : x); }
 
 Tensor sum(const Tensor& x, int64_t dim, bool keepdim) {
+  if (x.dtype() == Dtype::Bool) return sum(x.to(Dtype::Int64), dim, keepdim);
   dim = normalize_dim(dim, x.dim(), "sum");
   Tensor kept = sum_to(x, keepdim_shape(x.shape(), dim));
   return keepdim ? kept : kept.reshape(removed_dim_shape(x.shape(), dim));
@@ -94,32 +255,31 @@ Tensor min(const Tensor& x) {
   return extreme(x, "min", [](auto a, auto b) { return a < b; });
 }
 
+ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_along(x, dim, keepdim, "max", [](auto a, auto b) { return a > b; });
+}
+
+ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme_along(x, dim, keepdim, "min", [](auto a, auto b) { return a < b; });
+}
+
+ValuesIndices Tensor::max(int64_t dim, bool keepdim) const { return tg::max(*this, dim, keepdim); }
+ValuesIndices Tensor::min(int64_t dim, bool keepdim) const { return tg::min(*this, dim, keepdim); }
+
 Tensor argmax(const Tensor& x, int64_t dim) {
   dim = normalize_dim(dim, x.dim(), "argmax");
-  const int64_t extent = x.dim() == 0 ? 1 : x.shape()[dim];
-  if (extent == 0) fail("argmax: dimension {} of shape {} is empty", dim, shape_str(x.shape()));
-  const Shape& shape = x.shape();
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < dim; ++d) outer *= shape[d];
-  for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= shape[d];
-  Tensor out = make_tensor(removed_dim_shape(shape, dim), Dtype::Int64);
+  const Lines lines = lines_along(x.shape(), dim);
+  if (lines.extent == 0) {
+    fail("argmax: dimension {} of shape {} is empty", dim, shape_str(x.shape()));
+  }
+  Tensor out = make_tensor(removed_dim_shape(x.shape(), dim), Dtype::Int64);
   int64_t* result = out.data<int64_t>();
   visit_dtype(x.dtype(), [&]<class T>() {
     const T* in = x.data<T>();
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t i = 0; i < inner; ++i) {
-        const T* line = in + o * extent * inner + i;
-        int64_t best = 0;
-        for (int64_t k = 1; k < extent; ++k) {
-          const T value = line[k * inner];
-          const T current = line[best * inner];
-          bool wins = value > current;
-          if constexpr (std::is_floating_point_v<T>) {
-            wins = (wins && !std::isnan(current)) || (std::isnan(value) && !std::isnan(current));
-          }
-          if (wins) best = k;
-        }
-        result[o * inner + i] = best;
+    for (int64_t o = 0; o < lines.outer; ++o) {
+      for (int64_t i = 0; i < lines.inner; ++i) {
+        result[o * lines.inner + i] = best_index(in + o * lines.extent * lines.inner + i,
+                                                 lines.extent, lines.inner, std::greater<>());
       }
     }
   });
