@@ -1,0 +1,20 @@
+# Runs PROGRAM and compares its standard output with the file EXPECTED: byte for byte when RTOL
+# is not given, else number by number through the COMPARE tool (compare_output.cpp) with RTOL and
+# ATOL. OUTPUT is where the program's output is kept, for a look after a failure.
+execute_process(COMMAND ${PROGRAM} OUTPUT_FILE ${OUTPUT} RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} failed with status ${status}")
+endif()
+if(NOT DEFINED RTOL)
+  file(READ ${EXPECTED} expected)
+  file(READ ${OUTPUT} actual)
+  if(NOT actual STREQUAL expected)
+    message(FATAL_ERROR "output differs from ${EXPECTED}:\n--- expected\n${expected}--- got\n${actual}")
+  endif()
+  message(STATUS "output is byte for byte ${EXPECTED}")
+else()
+  execute_process(COMMAND ${COMPARE} ${EXPECTED} ${OUTPUT} ${RTOL} ${ATOL} RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "output differs from ${EXPECTED} beyond rtol ${RTOL}, atol ${ATOL}")
+  endif()
+endif()
