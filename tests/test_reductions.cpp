@@ -77,7 +77,9 @@ std::vector<Tensor> extreme_case(const FixtureCase& c, const Inputs& in, bool is
 std::vector<Tensor> spread_case(const FixtureCase& c, const Inputs& in, bool is_std) {
   const Tensor& x = in.at("x");
   const int64_t correction = int_option(c, "correction");
-  if (!c.options.count("dim")) return {is_std ? tg::std(x, correction) : tg::var(x, correction)};
+  if (!c.options.count("dim"))
+    return {is_std ? tg::std(x.flatten(), 0, false, correction)
+                   : tg::var(x.flatten(), 0, false, correction)};
   const int64_t dim = int_option(c, "dim");
   const bool keepdim = int_option(c, "keepdim") != 0;
   return {is_std ? tg::std(x, dim, keepdim, correction) : tg::var(x, dim, keepdim, correction)};
@@ -140,8 +142,9 @@ TEST_CASE("gradcheck: max, min, var, std and logsumexp along dims", "[reductions
     }
   }
   rows.push_back({"var all", [](const auto& in) { return tg::var(in[0]); }, {randn64({3, 4})}});
-  rows.push_back(
-      {"var all correction 0", [](const auto& in) { return tg::var(in[0], 0); }, {randn64({5})}});
+  rows.push_back({"var all correction 0",
+                  [](const auto& in) { return tg::var(in[0].flatten(), 0, false, 0); },
+                  {randn64({5})}});
   rows.push_back({"std all", [](const auto& in) { return tg::std(in[0]); }, {randn64({2, 3})}});
   rows.push_back(
       {"max 0-d", [](const auto& in) { return tg::max(in[0], 0).values; }, {randn64({})}});
@@ -239,13 +242,13 @@ TEST_CASE("std of a constant has gradient 0, var and std with correction >= N fo
   // x = [1, 2, 4], x̄ = 7/3, Σ(x − x̄)² = 14/3: var = 14/3 / max(0, 3 − c), so c = 2 gives 14/3,
   // c ≥ 3 gives 14/3 / 0 = inf; the gradient is 2(x − x̄)/(3 − c), for c = 4 −2(x − x̄).
   const Tensor v = tg::tensor({1, 2, 4}, {3}, {.dtype = Dtype::Float64});
-  CHECK(tg::var(v, 2).item<double>() == Approx(14.0 / 3));
-  CHECK(tg::var(v, 3).item<double>() == kInf);
+  CHECK(tg::var(v, 0, false, 2).item<double>() == Approx(14.0 / 3));
+  CHECK(tg::var(v, 0, false, 3).item<double>() == kInf);
   Tensor w = leaf64({1, 2, 4}, {3});
-  const D g = gradient_of([](const Tensor& t) { return tg::var(t, 4); }, w);
+  const D g = gradient_of([](const Tensor& t) { return tg::var(t, 0, false, 4); }, w);
   CHECK(g[0] == Approx(8.0 / 3));
   CHECK(g[2] == Approx(-10.0 / 3));
-  CHECK(tg::std(v, 4).item<double>() == kInf);
+  CHECK(tg::std(v, 0, false, 4).item<double>() == kInf);
   // Along a dim: [[1, 2, 4], [1, 1, 1]] with c = 4: inf, and 0/0 = NaN for the constant row;
   // one element with c = 1: 0/0 = NaN.
   const D along = tg::var(tg::tensor({1, 2, 4, 1, 1, 1}, {2, 3}), 1, false, 4).to_vector<double>();

@@ -119,13 +119,15 @@ ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim = false);
 /// Smallest values along dim and their positions.
 ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim = false);
 /// Variance of all elements with Bessel's `correction` (1: unbiased, 0: population).
-Tensor var(const Tensor& x, int64_t correction = 1);
+/// (x.var(1) is along dim 1, as in PyTorch; for another correction over all elements, use
+/// x.flatten().var(0, false, correction).)
+Tensor var(const Tensor& x);
 /// Variance along dim.
-Tensor var(const Tensor& x, int64_t dim, bool keepdim, int64_t correction = 1);
+Tensor var(const Tensor& x, int64_t dim, bool keepdim = false, int64_t correction = 1);
 /// √var of all elements.
-Tensor std(const Tensor& x, int64_t correction = 1);
+Tensor std(const Tensor& x);
 /// √var along dim.
-Tensor std(const Tensor& x, int64_t dim, bool keepdim, int64_t correction = 1);
+Tensor std(const Tensor& x, int64_t dim, bool keepdim = false, int64_t correction = 1);
 /// (Σ|x|ᵖ)^(1/p) of all elements (p = inf: max |x|).
 Tensor norm(const Tensor& x, double p = 2);
 /// The p-norm along dim.

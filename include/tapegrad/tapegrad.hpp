@@ -16,7 +16,9 @@
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/nn/functional.hpp>
 #include <tapegrad/nn/init.hpp>
+#include <tapegrad/nn/layers.hpp>
 #include <tapegrad/nn/linear.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/module.hpp>

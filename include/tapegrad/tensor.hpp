@@ -153,10 +153,10 @@ class Tensor {
   ValuesIndices max(int64_t dim, bool keepdim = false) const;
   ValuesIndices min(int64_t dim, bool keepdim = false) const;
   Tensor argmax(int64_t dim) const;
-  Tensor var(int64_t correction = 1) const;
-  Tensor var(int64_t dim, bool keepdim, int64_t correction = 1) const;
-  Tensor std(int64_t correction = 1) const;
-  Tensor std(int64_t dim, bool keepdim, int64_t correction = 1) const;
+  Tensor var() const;
+  Tensor var(int64_t dim, bool keepdim = false, int64_t correction = 1) const;
+  Tensor std() const;
+  Tensor std(int64_t dim, bool keepdim = false, int64_t correction = 1) const;
   Tensor norm(double p = 2) const;
   Tensor norm(double p, int64_t dim, bool keepdim = false) const;
   Tensor logsumexp(int64_t dim, bool keepdim = false) const;

@@ -109,7 +109,7 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Module& module
     fail("save_checkpoint: epoch {} and step {} must not be negative", extra.epoch, extra.step);
   }
   io::NamedTensors tensors;
-  for (const auto& [name, param] : module.named_parameters())
+  for (const auto& [name, param] : module.state_dict())
     tensors.emplace_back("model." + name, param);
   add_prefixed(tensors, "optimizer.", optimizer.state_dict());
   if (extra.scheduler) add_prefixed(tensors, "scheduler.", extra.scheduler->state_dict());
@@ -127,7 +127,7 @@ void load_checkpoint(const std::filesystem::path& path, nn::Module& module,
   const std::string source = fmt::format("load_checkpoint '{}'", path.string());
   const io::SafetensorsReader reader(path, "load_checkpoint");
   check_format(reader.metadata(), optimizer, source);
-  const auto params = module.named_parameters();
+  const auto params = module.state_dict();
   io::detail::check_parameters_present(reader, params, "model.", source);
   io::detail::check_no_unexpected(
       reader,

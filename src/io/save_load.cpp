@@ -12,13 +12,13 @@
 namespace tg {
 
 void save(const nn::Module& module, const std::filesystem::path& path) {
-  io::write_safetensors(path, module.named_parameters(), {}, "save");
+  io::write_safetensors(path, module.state_dict(), {}, "save");
 }
 
 void load(nn::Module& module, const std::filesystem::path& path) {
   const io::SafetensorsReader reader(path, "load");
   const std::string source = fmt::format("load '{}'", path.string());
-  const auto params = module.named_parameters();
+  const auto params = module.state_dict();
   io::detail::check_parameters_present(reader, params, "", source);
   std::set<std::string> names;
   for (const auto& [name, param] : params) names.insert(name);

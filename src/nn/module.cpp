@@ -3,44 +3,132 @@
 
 #include "tensor/tensor_impl.hpp"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
 namespace tg::nn {
+
+namespace {
+
+std::string type_name(const Module& module) {
+  const char* mangled = typeid(module).name();
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> readable(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  return status == 0 && readable ? readable.get() : mangled;
+}
+
+}  // namespace
 
 Module::~Module() = default;
 
+Tensor Module::forward(const Tensor& x) {
+  fail("forward: {} has no forward(Tensor) (got {}); call the forward it defines", type_name(*this),
+       shape_str(x.shape()));
+}
+
 Tensor Module::operator()(const Tensor& x) { return forward(x); }
 
-Tensor& Module::register_parameter(std::string name, Tensor tensor) {
+// Parameters, buffers and children share one namespace, as in PyTorch, so dotted names are unique.
+void Module::check_new_name(const std::string& name, const char* op) const {
   if (name.empty() || name.find('.') != std::string::npos) {
-    fail("register_parameter: invalid name '{}' (non-empty, without '.')", name);
+    fail("{}: invalid name '{}' (non-empty, without '.')", op, name);
   }
-  for (const auto& [existing, _] : parameters_) {
-    if (existing == name) fail("register_parameter: a parameter named '{}' already exists", name);
+  const auto taken = [&](const auto& entries) {
+    for (const auto& [existing, _] : entries) {
+      if (existing == name) return true;
+    }
+    return false;
+  };
+  if (taken(parameters_) || taken(buffers_) || taken(children_)) {
+    fail("{}: the module already has a parameter, buffer or child named '{}'", op, name);
   }
+}
+
+Tensor& Module::register_parameter(std::string name, Tensor tensor) {
+  check_new_name(name, "register_parameter");
   if (tensor.defined() && !tensor.requires_grad()) tensor.set_requires_grad(true);
   parameters_.emplace_back(std::move(name), std::move(tensor));
   return parameters_.back().second;
 }
 
+Tensor& Module::register_buffer(std::string name, Tensor tensor) {
+  check_new_name(name, "register_buffer");
+  if (tensor.defined() && tensor.requires_grad()) tensor = tensor.detach();
+  buffers_.emplace_back(std::move(name), std::move(tensor));
+  return buffers_.back().second;
+}
+
 void Module::add_child(std::string name, std::shared_ptr<Module> module) {
   if (!module) fail("register_module: module '{}' is null", name);
-  for (const auto& [existing, _] : children_) {
-    if (existing == name) fail("register_module: a module named '{}' already exists", name);
-  }
+  check_new_name(name, "register_module");
   children_.emplace_back(std::move(name), std::move(module));
 }
 
-void Module::collect(const std::string& prefix,
+void Module::collect(const std::string& prefix, Collect what,
                      std::vector<std::pair<std::string, Tensor>>& out) const {
-  for (const auto& [name, tensor] : parameters_) {
-    if (tensor.defined()) out.emplace_back(prefix + name, tensor);
-  }
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+  const auto add = [&](const auto& entries) {
+    for (const auto& [name, tensor] : entries) {
+      if (tensor.defined()) out.emplace_back(prefix + name, tensor);
+    }
+  };
+  if (what.parameters) add(parameters_);
+  if (what.buffers) add(buffers_);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", what, out);
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", out);
+  collect("", {.parameters = true}, out);
   return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", {.buffers = true}, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  collect("", {.parameters = true, .buffers = true}, out);
+  return out;
+}
+
+std::vector<Tensor> Module::buffers() const {
+  std::vector<Tensor> out;
+  for (auto& [name, tensor] : named_buffers()) out.push_back(tensor);
+  return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::children() const {
+  std::vector<std::shared_ptr<Module>> out;
+  for (const auto& [name, child] : children_) out.push_back(child);
+  return out;
+}
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out;
+  std::vector<std::pair<std::string, Module*>> pending{{"", this}};  // a stack: no recursion
+  while (!pending.empty()) {
+    auto [name, module] = pending.back();
+    pending.pop_back();
+    out.emplace_back(name, module);
+    const auto& kids = module->children_;
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it) {  // reversed: the first pops first
+      pending.emplace_back(name.empty() ? it->first : name + "." + it->first, it->second.get());
+    }
+  }
+  return out;
+}
+
+Module& Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [name, child] : children_) child->apply(fn);
+  fn(*this);
+  return *this;
 }
 
 std::vector<Tensor> Module::parameters() const {
@@ -68,8 +156,8 @@ void Module::zero_grad() {
 
 Module& Module::to(Dtype dtype) {
   if (!is_floating(dtype)) fail("Module.to: parameters must be Float32 or Float64, got {}", dtype);
-  for (auto& [name, param] : named_parameters()) {
-    if (param.dtype() == dtype) continue;
+  for (auto& [name, param] : state_dict()) {
+    if (param.dtype() == dtype || !is_floating(param.dtype())) continue;
     // Swap the storage inside the shared impl, so every handle (the registry's, a Linear's
     // `weight` member, an optimizer's list) sees the converted parameter.
     Tensor converted = param.detach().to(dtype);

@@ -154,13 +154,13 @@ Tensor flat(const Tensor& x) { return x.reshape({-1}); }
 
 }  // namespace
 
-Tensor var(const Tensor& x, int64_t correction) { return var_along(flat(x), 0, false, correction); }
+Tensor var(const Tensor& x) { return var_along(flat(x), 0, false, 1); }
 
 Tensor var(const Tensor& x, int64_t dim, bool keepdim, int64_t correction) {
   return var_along(x, dim, keepdim, correction);
 }
 
-Tensor std(const Tensor& x, int64_t correction) { return std_along(flat(x), 0, false, correction); }
+Tensor std(const Tensor& x) { return std_along(flat(x), 0, false, 1); }
 
 Tensor std(const Tensor& x, int64_t dim, bool keepdim, int64_t correction) {
   return std_along(x, dim, keepdim, correction);
@@ -197,11 +197,11 @@ Tensor logsumexp(const Tensor& x_in, int64_t dim, bool keepdim) {
                 });
 }
 
-Tensor Tensor::var(int64_t correction) const { return tg::var(*this, correction); }
+Tensor Tensor::var() const { return tg::var(*this); }
 Tensor Tensor::var(int64_t dim, bool keepdim, int64_t correction) const {
   return tg::var(*this, dim, keepdim, correction);
 }
-Tensor Tensor::std(int64_t correction) const { return tg::std(*this, correction); }
+Tensor Tensor::std() const { return tg::std(*this); }
 Tensor Tensor::std(int64_t dim, bool keepdim, int64_t correction) const {
   return tg::std(*this, dim, keepdim, correction);
 }

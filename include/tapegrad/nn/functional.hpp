@@ -1,0 +1,46 @@
+#pragma once
+
+// tg::nn::functional (alias tg::nn::F): the layers' computations as functions, with PyTorch's
+// formulas, defaults and gradient conventions (torch.nn.functional, 1.13).
+
+#include <tapegrad/tensor.hpp>
+
+#include <string_view>
+
+namespace tg::nn::functional {
+
+/// x where x > 0, else negative_slope·x.
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+/// x where x > 0, else alpha·(eˣ − 1).
+Tensor elu(const Tensor& x, double alpha = 1);
+/// x·Φ(x) ("none", with erf) or its tanh approximation ("tanh").
+Tensor gelu(const Tensor& x, std::string_view approximate = "none");
+/// x·σ(x).
+Tensor silu(const Tensor& x);
+/// log(1 + e^(βx))/β, and x itself where βx > threshold.
+Tensor softplus(const Tensor& x, double beta = 1, double threshold = 20);
+/// x limited to [min_val, max_val]; the gradient is 0 at and beyond the bounds.
+Tensor hardtanh(const Tensor& x, double min_val = -1, double max_val = 1);
+/// x·tanh(softplus(x)).
+Tensor mish(const Tensor& x);
+/// max(x, 0).
+Tensor relu(const Tensor& x);
+/// tanh(x).
+Tensor tanh(const Tensor& x);
+/// 1 / (1 + e⁻ˣ).
+Tensor sigmoid(const Tensor& x);
+/// Softmax along dim.
+Tensor softmax(const Tensor& x, int64_t dim);
+/// Log-softmax along dim.
+Tensor log_softmax(const Tensor& x, int64_t dim);
+/// In training, zeroes each element with probability p and scales the rest by 1/(1 − p)
+/// (draws from the default generator); otherwise x itself.
+Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
+/// Int64 class indices → Int64 one-hot rows with num_classes columns (−1: max index + 1).
+Tensor one_hot(const Tensor& index, int64_t num_classes = -1);
+
+}  // namespace tg::nn::functional
+
+namespace tg::nn {
+namespace F = functional;
+}  // namespace tg::nn
