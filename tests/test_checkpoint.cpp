@@ -1,6 +1,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "helpers.hpp"
+#include "optim_table.hpp"
 #include "scratch.hpp"
 
 #include <fcntl.h>
@@ -15,38 +16,21 @@ using tg::testing::ScratchDir;
 
 namespace {
 
-using MakeOptimizer = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
+using tg::testing::MakeOptimizer;
 
-// One named optimizer configuration per algorithm, with the options that add state.
+// Every optimizer of the table, each with the options that add state.
 std::vector<std::pair<std::string, MakeOptimizer>> every_optimizer() {
-  return {
-      {"SGD",
-       [](auto p) {
-         return std::make_unique<optim::SGD>(p,
-                                             optim::SGDOptions{.lr = 0.05, .weight_decay = 1e-3});
-       }},
-      {"Momentum",
-       [](auto p) {
-         return std::make_unique<optim::Momentum>(
-             p, optim::MomentumOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true});
-       }},
-      {"Adagrad",
-       [](auto p) {
-         return std::make_unique<optim::Adagrad>(
-             p, optim::AdagradOptions{.lr = 0.05, .lr_decay = 1e-3});
-       }},
-      {"RMSProp",
-       [](auto p) {
-         return std::make_unique<optim::RMSProp>(
-             p, optim::RMSPropOptions{.lr = 1e-2, .momentum = 0.5, .centered = true});
-       }},
-      {"Adam",
-       [](auto p) {
-         return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 1e-2, .amsgrad = true});
-       }},
-      {"AdamW",
-       [](auto p) { return std::make_unique<optim::AdamW>(p, optim::AdamWOptions{.lr = 1e-2}); }},
-  };
+  std::vector<std::pair<std::string, MakeOptimizer>> all;
+  for (const auto& row : tg::testing::every_optimizer()) all.emplace_back(row.name, row.configured);
+  return all;
+}
+
+// The first optimizer of that name in every_optimizer().
+MakeOptimizer optimizer_named(const std::string& name) {
+  for (const auto& [n, make] : every_optimizer()) {
+    if (n == name) return make;
+  }
+  throw std::runtime_error("no optimizer " + name);
 }
 
 data::TensorDataset regression_data() {
@@ -68,10 +52,13 @@ struct Run {
 
   void train_epoch() {
     for (const auto& batch : loader) {
-      optimizer->zero_grad();
       const Tensor noisy = batch.inputs + randn(batch.inputs.shape()) * 0.01;
-      nn::mse_loss(model(noisy), batch.targets).backward();
-      optimizer->step();
+      optimizer->step([&] {  // a closure, which L-BFGS needs (and may call more than once)
+        optimizer->zero_grad();
+        Tensor loss = nn::mse_loss(model(noisy), batch.targets);
+        loss.backward();
+        return loss;
+      });
       ++steps;
     }
     scheduler->step();
@@ -144,7 +131,7 @@ TEST_CASE("a ReduceLROnPlateau scheduler is checkpointed too") {
 TEST_CASE("a rejected checkpoint leaves module, optimizer, scheduler and generator untouched") {
   ScratchDir dir;
   manual_seed(5);
-  Run source(every_optimizer()[3].second, 5);  // RMSProp
+  Run source(optimizer_named("RMSProp"), 5);
   source.train_epoch();
   save_checkpoint(dir / "good.ckpt", source.model, *source.optimizer, source.extra());
   save(source.model, dir / "plain.safetensors");
@@ -165,7 +152,7 @@ TEST_CASE("a rejected checkpoint leaves module, optimizer, scheduler and generat
     return path;
   };
 
-  Run target(every_optimizer()[3].second, 6);
+  Run target(optimizer_named("RMSProp"), 6);
   target.train_epoch();
   const auto model_before = bytes_of(target.model.parameters());
   const auto optimizer_before = bytes_of(target.optimizer->state_dict());

@@ -4,6 +4,7 @@
 
 #include "cpu_levels.hpp"
 #include "helpers.hpp"
+#include "optim_table.hpp"
 
 #include "ops/small_gemm.hpp"
 #include "ops/vector_math.hpp"
@@ -146,38 +147,15 @@ TEST_CASE("column sums (bias gradients) give the baseline's bits", "[cpu_level]"
 TEST_CASE("every optimizer's update gives the baseline's bits, Float32 and Float64",
           "[cpu_level]") {
   if (!tg::testing::requested_cpu_level_runs()) return;
-  using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
-  const std::vector<std::pair<const char*, Make>> optimizers = {
-      {"RMSProp centered, momentum, decay",
-       [](auto p) {
-         return std::make_unique<optim::RMSProp>(
-             p, optim::RMSPropOptions{
-                    .lr = 0.01, .weight_decay = 0.1, .momentum = 0.9, .centered = true});
-       }},
-      {"RMSProp plain", [](auto p) { return std::make_unique<optim::RMSProp>(p); }},
-      {"RMSProp Keras flavour",
-       [](auto p) {
+  // Every optimizer of the table, in both of its configurations, plus RMSProp's Keras flavour.
+  std::vector<std::pair<std::string, tg::testing::MakeOptimizer>> optimizers = {
+      {"RMSProp Keras flavour", [](auto p) {
          return std::make_unique<optim::RMSProp>(p, optim::RMSPropOptions::keras(0.01));
-       }},
-      {"Adam amsgrad, decay",
-       [](auto p) {
-         return std::make_unique<optim::Adam>(
-             p, optim::AdamOptions{.weight_decay = 0.1, .amsgrad = true});
-       }},
-      {"Adam plain", [](auto p) { return std::make_unique<optim::Adam>(p); }},
-      {"AdamW", [](auto p) { return std::make_unique<optim::AdamW>(p); }},
-      {"Adagrad decay",
-       [](auto p) {
-         return std::make_unique<optim::Adagrad>(
-             p, optim::AdagradOptions{.lr_decay = 0.01, .weight_decay = 0.1});
-       }},
-      {"Momentum nesterov",
-       [](auto p) {
-         return std::make_unique<optim::Momentum>(
-             p, optim::MomentumOptions{.lr = 0.01, .nesterov = true});
-       }},
-      {"SGD", [](auto p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions{.lr = 0.1}); }},
-  };
+       }}};
+  for (const auto& row : tg::testing::every_optimizer()) {
+    optimizers.emplace_back(row.name + " configured", row.configured);
+    optimizers.emplace_back(row.name + " defaults", row.defaults);
+  }
   for (const tg::Dtype dtype : {tg::Dtype::Float32, tg::Dtype::Float64}) {
     for (const auto& [name, make] : optimizers) {
       const auto train = [&, make = make] {
@@ -187,9 +165,12 @@ TEST_CASE("every optimizer's update gives the baseline's bits, Float32 and Float
         const Tensor w = tg::randn({1003}, {.dtype = dtype});
         const auto optimizer = make({p});
         for (int step = 0; step < 5; ++step) {
-          optimizer->zero_grad();
-          tg::sum(p * p * w).backward();
-          optimizer->step();
+          optimizer->step([&] {
+            optimizer->zero_grad();
+            Tensor loss = tg::sum(p * p * w);
+            loss.backward();
+            return loss;
+          });
         }
         return values({p});
       };

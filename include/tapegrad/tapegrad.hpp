@@ -24,10 +24,15 @@
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/ops.hpp>
+#include <tapegrad/optim/adadelta.hpp>
 #include <tapegrad/optim/adagrad.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/optim/adamax.hpp>
+#include <tapegrad/optim/lbfgs.hpp>
 #include <tapegrad/optim/momentum.hpp>
+#include <tapegrad/optim/nadam.hpp>
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/radam.hpp>
 #include <tapegrad/optim/rmsprop.hpp>
 #include <tapegrad/optim/scheduler.hpp>
 #include <tapegrad/optim/sgd.hpp>

@@ -4,6 +4,8 @@
 
 #include <tapegrad/optim/adam.hpp>
 
+#include "optim/element_ranges.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -16,51 +18,40 @@ namespace tg::optim {
 //   v̂max ← max(v̂max, v)                               (amsgrad; v̂max replaces v below)
 //   den = √v / √(1 − β₂ᵗ) + ε
 //   p ← p − (lr / (1 − β₁ᵗ))·m / den
-// One parameter's update; weight decay and amsgrad are template flags so each combination is
-// a branch-free loop that vectorizes.
-// Always inlined: step_in_ranges compiles it for each CPU level (kernels/cpu_level.hpp).
-template <class T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class Options>
-[[gnu::always_inline]] inline void adam_loop(const Options& o, AdamState& s, T* __restrict p,
-                                             const T* __restrict g, int64_t begin, int64_t end) {
-  const int64_t t = s.step;  // already counted for this step
-  const auto [beta1, beta2] = o.betas;
-  const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
-  const T bias_correction2_sqrt =
-      static_cast<T>(std::sqrt(1 - std::pow(beta2, static_cast<double>(t))));
-  const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
-  const T one_minus_b1 = static_cast<T>(1 - beta1), one_minus_b2 = static_cast<T>(1 - beta2);
-  const T eps = static_cast<T>(o.eps), weight_decay = static_cast<T>(o.weight_decay);
-  const T shrink = static_cast<T>(1 - o.lr * o.weight_decay);
-  T* __restrict m = s.exp_avg.data<T>();
-  T* __restrict v = s.exp_avg_sq.data<T>();
-  T* __restrict v_max = kAmsgrad ? s.max_exp_avg_sq.data<T>() : nullptr;
-  for (int64_t i = begin; i < end; ++i) {
-    if constexpr (kDecoupled) p[i] = p[i] * shrink;
-    T d = g[i];
-    if constexpr (!kDecoupled && kWeightDecay) d = d + weight_decay * p[i];
-    m[i] = m[i] * b1 + one_minus_b1 * d;
-    v[i] = v[i] * b2 + one_minus_b2 * d * d;
-    T second = v[i];
-    if constexpr (kAmsgrad) second = v_max[i] = std::max(v_max[i], v[i]);
-    const T den = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[i] = p[i] + (-step_size) * (m[i] / den);
-  }
-}
-
-template <class T, class Options>
-[[gnu::always_inline]] inline void adam_update(const Options& o, AdamState& s, T* p, const T* g,
-                                               int64_t begin, int64_t end, bool decoupled) {
-  const bool decay = o.weight_decay != 0;
-  if (decoupled) {
-    o.amsgrad ? adam_loop<T, true, true, true>(o, s, p, g, begin, end)
-              : adam_loop<T, true, true, false>(o, s, p, g, begin, end);
-  } else if (decay) {
-    o.amsgrad ? adam_loop<T, false, true, true>(o, s, p, g, begin, end)
-              : adam_loop<T, false, true, false>(o, s, p, g, begin, end);
-  } else {
-    o.amsgrad ? adam_loop<T, false, false, true>(o, s, p, g, begin, end)
-              : adam_loop<T, false, false, false>(o, s, p, g, begin, end);
-  }
+// Weight decay and amsgrad are template flags, so each combination is a branch-free loop that
+// vectorizes.
+template <class Options>
+void adam_update(const Options& o, AdamState& s, Tensor& param, const Tensor& grad,
+                 bool decoupled) {
+  detail::update_elements(
+      s, param, grad,
+      [&]<bool kDecoupled, bool kWeightDecay, bool kAmsgrad, class T>(
+          T* __restrict p, const T* __restrict g, int64_t begin, int64_t end) {
+        const int64_t t = s.step;  // already counted for this step
+        const auto [beta1, beta2] = o.betas;
+        const T step_size = static_cast<T>(o.lr / (1 - std::pow(beta1, static_cast<double>(t))));
+        const T bias_correction2_sqrt =
+            static_cast<T>(std::sqrt(1 - std::pow(beta2, static_cast<double>(t))));
+        const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
+        const T one_minus_b1 = static_cast<T>(1 - beta1), one_minus_b2 = static_cast<T>(1 - beta2);
+        const T eps = static_cast<T>(o.eps), weight_decay = static_cast<T>(o.weight_decay);
+        const T shrink = static_cast<T>(1 - o.lr * o.weight_decay);
+        T* __restrict m = s.exp_avg.data<T>();
+        T* __restrict v = s.exp_avg_sq.data<T>();
+        T* __restrict v_max = kAmsgrad ? s.max_exp_avg_sq.data<T>() : nullptr;
+        for (int64_t i = begin; i < end; ++i) {
+          if constexpr (kDecoupled) p[i] = p[i] * shrink;
+          T d = g[i];
+          if constexpr (!kDecoupled && kWeightDecay) d = d + weight_decay * p[i];
+          m[i] = m[i] * b1 + one_minus_b1 * d;
+          v[i] = v[i] * b2 + one_minus_b2 * d * d;
+          T second = v[i];
+          if constexpr (kAmsgrad) second = v_max[i] = std::max(v_max[i], v[i]);
+          const T den = std::sqrt(second) / bias_correction2_sqrt + eps;
+          p[i] = p[i] + (-step_size) * (m[i] / den);
+        }
+      },
+      decoupled, decoupled || o.weight_decay != 0, o.amsgrad);
 }
 
 // Betas in [0, 1), lr, eps and weight_decay non-negative: torch's checks.

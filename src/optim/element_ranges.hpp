@@ -6,6 +6,8 @@
 #include "kernels/cpu_level.hpp"
 #include "thread_pool.hpp"
 
+#include <tapegrad/tensor.hpp>
+
 #include <cstdint>
 
 namespace tg::optim::detail {
@@ -40,6 +42,43 @@ void step_in_ranges(State& s, int64_t n, const Update& update) {
   for_element_ranges(n, [&](int64_t begin, int64_t end) {
     tg::detail::at_cpu_level([&] { update(begin, end); });
   });
+}
+
+/// Calls call.template operator()<kFlags...>() with each runtime flag turned into a template
+/// bool, so every combination of options compiles to its own branch-free loop.
+template <bool... kDecided, class Call>
+[[gnu::always_inline]] inline void with_flags(const Call& call) {
+  call.template operator()<kDecided...>();
+}
+template <bool... kDecided, class Call, class... Rest>
+[[gnu::always_inline]] inline void with_flags(const Call& call, bool next, Rest... rest) {
+  if (next) {
+    with_flags<kDecided..., true>(call, rest...);
+  } else {
+    with_flags<kDecided..., false>(call, rest...);
+  }
+}
+
+/// The one way an optimizer runs its elementwise update: counts the step, then calls
+/// loop.template operator()<flags...>(p, g, begin, end) with T* p, const T* g (T = float or
+/// double, the parameter's dtype) over the element ranges of step_in_ranges, compiled for the CPU
+/// level in use. `flags` (bools) become template arguments (see with_flags). The loop reads its
+/// state buffers through `.data<T>()` and writes only p[i] and buffer[i] for i in [begin, end).
+template <class State, class Loop, class... Flags>
+void update_elements(State& s, Tensor& param, const Tensor& grad, const Loop& loop,
+                     Flags... flags) {
+  const auto run = [&]<class T>(T* p, const T* g) {
+    step_in_ranges(s, param.numel(), [&](int64_t begin, int64_t end) {
+      with_flags(
+          [&]<bool... kFlags>() { loop.template operator()<kFlags...>(p, g, begin, end); },
+          flags...);
+    });
+  };
+  if (param.dtype() == Dtype::Float32) {
+    run(param.data<float>(), grad.data<float>());
+  } else {
+    run(param.data<double>(), grad.data<double>());
+  }
 }
 
 }  // namespace tg::optim::detail

@@ -1,5 +1,7 @@
 #include <tapegrad/optim/momentum.hpp>
 
+#include "optim/element_ranges.hpp"
+
 namespace tg::optim {
 
 void MomentumOptions::validate() const {
@@ -20,29 +22,29 @@ void MomentumState::init(const Tensor& param, const MomentumOptions&) {
   momentum_buffer = zeros(param.shape(), {.dtype = param.dtype()});
 }
 
-Momentum::Momentum(std::vector<Tensor> params, MomentumOptions options)
-    : OptimizerBase(std::move(params), options) {}
-
 // torch/optim/sgd.py (1.13):
 //   d = g + λ·p
 //   buf ← d on the first step, else buf ← μ·buf + (1 − dampening)·d
 //   d ← d + μ·buf (nesterov) or d ← buf
 //   p ← p − lr·d
-void Momentum::step() {
-  for_each_parameter(
-      []<class T>(const MomentumOptions& o, MomentumState& s, T* p, const T* g, int64_t n) {
-        const bool first = s.step++ == 0;
-        T* buf = s.momentum_buffer.data<T>();
+void Momentum::update(const MomentumOptions& o, MomentumState& s, Tensor& param,
+                      const Tensor& grad) const {
+  detail::update_elements(
+      s, param, grad,
+      [&]<bool kFirst, bool kNesterov, bool kWeightDecay, class T>(
+          T* __restrict p, const T* __restrict g, int64_t begin, int64_t end) {
+        T* __restrict buf = s.momentum_buffer.data<T>();
         const T lr = static_cast<T>(o.lr), mu = static_cast<T>(o.momentum);
         const T weight_decay = static_cast<T>(o.weight_decay);
         const T keep = static_cast<T>(1 - o.dampening);
-        for (int64_t i = 0; i < n; ++i) {
-          T d = weight_decay != 0 ? g[i] + weight_decay * p[i] : g[i];
-          buf[i] = first ? d : buf[i] * mu + keep * d;
-          d = o.nesterov ? d + mu * buf[i] : buf[i];
+        for (int64_t i = begin; i < end; ++i) {
+          T d = kWeightDecay ? g[i] + weight_decay * p[i] : g[i];
+          buf[i] = kFirst ? d : buf[i] * mu + keep * d;
+          d = kNesterov ? d + mu * buf[i] : buf[i];
           p[i] = p[i] + (-lr) * d;
         }
-      });
+      },
+      s.step == 0, o.nesterov, o.weight_decay != 0);
 }
 
 }  // namespace tg::optim

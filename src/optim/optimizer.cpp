@@ -7,6 +7,13 @@ namespace tg::optim {
 Stateful::~Stateful() = default;
 Optimizer::~Optimizer() = default;
 
+// torch/optim/optimizer.py: `with torch.enable_grad(): loss = closure()`, then the update.
+Tensor Optimizer::step(std::function<Tensor()> closure) {
+  Tensor loss = closure ? detail::evaluate_closure(closure) : Tensor();
+  step();
+  return loss;
+}
+
 void Optimizer::zero_grad() {
   for (Tensor& param : parameters()) param.zero_grad();
 }
@@ -24,6 +31,15 @@ void Optimizer::set_lr(double lr) {
 }
 
 namespace detail {
+
+Tensor evaluate_closure(const std::function<Tensor()>& closure) {
+  struct EnableGrad {  // restores the caller's mode even when the closure throws
+    bool previous = is_grad_enabled();
+    EnableGrad() { set_grad_enabled(true); }
+    ~EnableGrad() { set_grad_enabled(previous); }
+  } enable_grad;
+  return closure();
+}
 
 void check_parameters(const char* optimizer, const std::vector<Tensor>& params,
                       const std::vector<Tensor>& already_present) {

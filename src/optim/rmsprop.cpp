@@ -41,9 +41,6 @@ void RMSPropState::init(const Tensor& param, const RMSPropOptions& options) {
   if (options.momentum > 0) momentum_buffer = zeros(param.shape(), {.dtype = param.dtype()});
 }
 
-RMSProp::RMSProp(std::vector<Tensor> params, RMSPropOptions options)
-    : OptimizerBase(std::move(params), options) {}
-
 namespace {
 
 // The denominator d of the update from v (and ḡ when centered), in the selected flavour:
@@ -59,67 +56,6 @@ T denominator(T v, T grad_avg, const RMSPropOptions& o) {
 
 }  // namespace
 
-namespace {
-
-// One parameter's update; the options that change the loop's shape are template flags so
-// each combination compiles to a branch-free loop that vectorizes. The flavour options enter
-// through loop-invariant scalars chosen so the arithmetic is bit-identical to the formulas
-// below (1·x = x, x + 0 = x, max(x, −∞) = x).
-template <class T, bool kWeightDecay, bool kCentered, bool kMomentum>
-[[gnu::always_inline]] inline void rmsprop_update(const RMSPropOptions& o, RMSPropState& s,
-                                                  T* __restrict p, const T* __restrict g,
-                                                  int64_t begin, int64_t end) {
-  T* __restrict v = s.square_avg.data<T>();
-  T* __restrict grad_avg = kCentered ? s.grad_avg.data<T>() : nullptr;
-  T* __restrict buf = kMomentum ? s.momentum_buffer.data<T>() : nullptr;
-  const T alpha = static_cast<T>(o.alpha), one_minus_alpha = static_cast<T>(1 - o.alpha);
-  const T weight_decay = static_cast<T>(o.weight_decay), mu = static_cast<T>(o.momentum);
-  const T eps_inside = o.eps_inside_sqrt ? static_cast<T>(o.eps) : T(0);
-  const T eps_outside = o.eps_inside_sqrt ? T(0) : static_cast<T>(o.eps);
-  const T floor = o.clamp_variance ? T(0) : -std::numeric_limits<T>::infinity();
-  const T lr = static_cast<T>(o.lr);
-  const T numerator_scale = o.lr_in_momentum ? lr : T(1);  // buf gets (lr·d)/den or d/den
-  const T momentum_step = o.lr_in_momentum ? T(-1) : -lr;  // p ← p − buf or p − lr·buf
-  for (int64_t i = begin; i < end; ++i) {
-    T d = g[i];
-    if constexpr (kWeightDecay) d = d + weight_decay * p[i];
-    v[i] = v[i] * alpha + one_minus_alpha * d * d;
-    T variance = v[i];
-    if constexpr (kCentered) {
-      grad_avg[i] = grad_avg[i] * alpha + one_minus_alpha * d;
-      variance = std::max(v[i] + (-grad_avg[i]) * grad_avg[i], floor);
-    }
-    const T den = std::sqrt(variance + eps_inside) + eps_outside;
-    if constexpr (kMomentum) {
-      buf[i] = buf[i] * mu + numerator_scale * d / den;
-      p[i] = p[i] + momentum_step * buf[i];
-    } else {
-      p[i] = p[i] + (-lr) * (d / den);
-    }
-  }
-}
-
-// Picks the instantiation for this parameter's options.
-template <class T, bool... kFlags>
-[[gnu::always_inline]] inline void dispatch_rmsprop(const RMSPropOptions& o, RMSPropState& s, T* p,
-                                                    const T* g, int64_t begin, int64_t end) {
-  constexpr size_t kDecided = sizeof...(kFlags);
-  if constexpr (kDecided == 3) {
-    rmsprop_update<T, kFlags...>(o, s, p, g, begin, end);
-  } else {
-    const bool next = kDecided == 0   ? o.weight_decay != 0
-                      : kDecided == 1 ? o.centered
-                                      : o.momentum > 0;
-    if (next) {
-      dispatch_rmsprop<T, kFlags..., true>(o, s, p, g, begin, end);
-    } else {
-      dispatch_rmsprop<T, kFlags..., false>(o, s, p, g, begin, end);
-    }
-  }
-}
-
-}  // namespace
-
 // torch/optim/rmsprop.py (1.13):
 //   d   = g + λ·p
 //   v   ← α·v + (1 − α)·d²
@@ -129,12 +65,44 @@ template <class T, bool... kFlags>
 //   p   ← p − lr·d/den                          (otherwise)
 // Flavours: eps_inside_sqrt gives den = √(v − ḡ² + ε); clamp_variance takes max(v − ḡ², 0);
 // lr_in_momentum (TensorFlow/Keras) moves lr into the buffer: buf ← μ·buf + lr·d/den, p ← p − buf.
-void RMSProp::step() {
-  for_each_parameter(
-      []<class T>(const RMSPropOptions& o, RMSPropState& s, T* p, const T* g, int64_t n) {
-        detail::step_in_ranges(
-            s, n, [&](int64_t begin, int64_t end) { dispatch_rmsprop<T>(o, s, p, g, begin, end); });
-      });
+// The flavours enter through loop-invariant scalars chosen so the arithmetic is bit-identical
+// to these formulas (1·x = x, x + 0 = x, max(x, −∞) = x).
+void RMSProp::update(const RMSPropOptions& o, RMSPropState& s, Tensor& param,
+                     const Tensor& grad) const {
+  detail::update_elements(
+      s, param, grad,
+      [&]<bool kWeightDecay, bool kCentered, bool kMomentum, class T>(
+          T* __restrict p, const T* __restrict g, int64_t begin, int64_t end) {
+        T* __restrict v = s.square_avg.data<T>();
+        T* __restrict grad_avg = kCentered ? s.grad_avg.data<T>() : nullptr;
+        T* __restrict buf = kMomentum ? s.momentum_buffer.data<T>() : nullptr;
+        const T alpha = static_cast<T>(o.alpha), one_minus_alpha = static_cast<T>(1 - o.alpha);
+        const T weight_decay = static_cast<T>(o.weight_decay), mu = static_cast<T>(o.momentum);
+        const T eps_inside = o.eps_inside_sqrt ? static_cast<T>(o.eps) : T(0);
+        const T eps_outside = o.eps_inside_sqrt ? T(0) : static_cast<T>(o.eps);
+        const T floor = o.clamp_variance ? T(0) : -std::numeric_limits<T>::infinity();
+        const T lr = static_cast<T>(o.lr);
+        const T numerator_scale = o.lr_in_momentum ? lr : T(1);  // buf gets (lr·d)/den or d/den
+        const T momentum_step = o.lr_in_momentum ? T(-1) : -lr;  // p ← p − buf or p − lr·buf
+        for (int64_t i = begin; i < end; ++i) {
+          T d = g[i];
+          if constexpr (kWeightDecay) d = d + weight_decay * p[i];
+          v[i] = v[i] * alpha + one_minus_alpha * d * d;
+          T variance = v[i];
+          if constexpr (kCentered) {
+            grad_avg[i] = grad_avg[i] * alpha + one_minus_alpha * d;
+            variance = std::max(v[i] + (-grad_avg[i]) * grad_avg[i], floor);
+          }
+          const T den = std::sqrt(variance + eps_inside) + eps_outside;
+          if constexpr (kMomentum) {
+            buf[i] = buf[i] * mu + numerator_scale * d / den;
+            p[i] = p[i] + momentum_step * buf[i];
+          } else {
+            p[i] = p[i] + (-lr) * (d / den);
+          }
+        }
+      },
+      o.weight_decay != 0, o.centered, o.momentum > 0);
 }
 
 std::vector<StepSizeStats> RMSProp::stats() const {

@@ -14,6 +14,7 @@ struct AdagradOptions {
 
   static constexpr const char* kName = "Adagrad";
   void validate() const;
+  bool operator==(const AdagradOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -37,8 +38,11 @@ struct AdagradState : ParamState {
 /// Adagrad: per-element steps shrink with the accumulated squared gradients.
 class Adagrad : public OptimizerBase<AdagradOptions, AdagradState> {
  public:
-  Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
-  void step() override;
+  using OptimizerBase::OptimizerBase;
+
+ private:
+  void update(const AdagradOptions& o, AdagradState& s, Tensor& param,
+              const Tensor& grad) const override;
 };
 
 }  // namespace tg::optim

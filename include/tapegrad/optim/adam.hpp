@@ -16,6 +16,7 @@ struct AdamOptions {
 
   static constexpr const char* kName = "Adam";
   void validate() const;
+  bool operator==(const AdamOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -37,6 +38,7 @@ struct AdamWOptions {
 
   static constexpr const char* kName = "AdamW";
   void validate() const;
+  bool operator==(const AdamWOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -70,15 +72,20 @@ struct AdamState : ParamState {
 /// Adam: momentum on g and RMSProp-style scaling, both bias-corrected.
 class Adam : public OptimizerBase<AdamOptions, AdamState> {
  public:
-  Adam(std::vector<Tensor> params, AdamOptions options = {});
-  void step() override;
+  using OptimizerBase::OptimizerBase;
+
+ private:
+  void update(const AdamOptions& o, AdamState& s, Tensor& param, const Tensor& grad) const override;
 };
 
 /// AdamW: Adam with weight decay applied to the parameter, not added to the gradient.
 class AdamW : public OptimizerBase<AdamWOptions, AdamState> {
  public:
-  AdamW(std::vector<Tensor> params, AdamWOptions options = {});
-  void step() override;
+  using OptimizerBase::OptimizerBase;
+
+ private:
+  void update(const AdamWOptions& o, AdamState& s, Tensor& param,
+              const Tensor& grad) const override;
 };
 
 }  // namespace tg::optim

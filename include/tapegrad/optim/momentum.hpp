@@ -16,6 +16,7 @@ struct MomentumOptions {
 
   static constexpr const char* kName = "Momentum";
   void validate() const;
+  bool operator==(const MomentumOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -39,8 +40,11 @@ struct MomentumState : ParamState {
 /// SGD with (Nesterov) momentum: the same numbers as torch.optim.SGD(momentum=…).
 class Momentum : public OptimizerBase<MomentumOptions, MomentumState> {
  public:
-  Momentum(std::vector<Tensor> params, MomentumOptions options);
-  void step() override;
+  using OptimizerBase::OptimizerBase;
+
+ private:
+  void update(const MomentumOptions& o, MomentumState& s, Tensor& param,
+              const Tensor& grad) const override;
 };
 
 }  // namespace tg::optim

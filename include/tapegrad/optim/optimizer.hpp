@@ -4,7 +4,11 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include <fmt/format.h>
+
+#include <concepts>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,6 +42,11 @@ class Optimizer : public Stateful {
   virtual const char* name() const = 0;
   /// Applies one update to every parameter that has a gradient.
   virtual void step() = 0;
+  /// Evaluates `closure` (which recomputes the loss and its gradients) with recording on, then
+  /// steps; returns the closure's loss (undefined without a closure), as torch's step(closure).
+  virtual Tensor step(std::function<Tensor()> closure);
+  /// The options of one group as text, e.g. "Adam(lr=0.001, beta1=0.9, …)".
+  virtual std::string describe(size_t group = 0) const = 0;
   /// Drops the gradient of every parameter (set_to_none, as PyTorch's default).
   void zero_grad();
   /// Learning rate of the first parameter group.
@@ -86,23 +95,84 @@ void read_field(const StateDict& state, const std::string& key, T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     if (stored != 0 && stored != 1) fail("load_state_dict: '{}' = {} is not 0 or 1", key, stored);
     value = stored == 1;
-  } else if constexpr (std::is_integral_v<T>) {
+  } else if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
     value = static_cast<T>(read_count(state, key));
   } else {
     value = static_cast<T>(stored);
   }
 }
+/// Calls the closure with recording on (torch.enable_grad()) and returns its loss.
+Tensor evaluate_closure(const std::function<Tensor()>& closure);
 /// Throws naming the first key of `state` that is not in `known`.
 void check_known_keys(const char* op, const StateDict& state, const std::set<std::string>& known);
+/// An option field's value as a double, for state_dict() (bools 0/1, enums their number).
+template <class T>
+double field_value(const T& value) {
+  if constexpr (std::is_enum_v<T>) {
+    return static_cast<double>(static_cast<int64_t>(value));
+  } else {
+    return static_cast<double>(value);
+  }
+}
+/// "NAME(field=value, …)" from an options struct's field list.
+template <class Options>
+std::string describe_options(Options options) {
+  std::string text = std::string(Options::kName) + "(";
+  const char* separator = "";
+  options.for_each_field([&](const char* name, auto& value) {
+    text += separator + std::string(name) + "=" + fmt::format("{}", field_value(value));
+    separator = ", ";
+  });
+  return text + ")";
+}
 }  // namespace detail
 
+/// What an optimizer's options provide: torch's name, the one field list (which drives
+/// state_dict, load_state_dict, describe() and the shared tests), its checks, and equality.
+template <class O>
+concept OptimizerOptions = requires(O o, const O c) {
+  { O::kName } -> std::convertible_to<const char*>;
+  { o.lr } -> std::convertible_to<double>;
+  c.validate();
+  o.for_each_field([](const char*, auto&) {});
+  { c == c } -> std::convertible_to<bool>;
+};
+
+/// What an optimizer's per-parameter state provides: ParamState, its buffers allocated from the
+/// parameter and options, and the list of those buffers (for state_dict).
+template <class S, class O>
+concept OptimizerState = std::derived_from<S, ParamState> && requires(S s, const Tensor& p, O o) {
+  s.init(p, o);
+  s.for_each_buffer([](const char*, Tensor&) {});
+};
+
 /// The shared machinery: parameter groups with their Options, per-parameter State allocated on
-/// the first step that has a gradient, state export/import. A subclass supplies step().
-/// Options must provide `lr`, `validate()` and `for_each_field(f)`; State must provide `step`,
-/// `init(param, options)` and `for_each_buffer(f)`.
+/// the first step that has a gradient, state export/import, step() and step(closure). A
+/// subclass supplies update(): one parameter's update (usually through detail::update_elements
+/// in src/optim/element_ranges.hpp, which runs an elementwise loop on the CPU level and threads).
 template <class Options, class State>
+requires OptimizerOptions<Options> && OptimizerState<State, Options>
 class OptimizerBase : public Optimizer {
  public:
+  /// The options aggregate (for generic code such as the shared tests).
+  using options_type = Options;
+  /// Parameters with one group's options; an empty list is an error.
+  OptimizerBase(std::vector<Tensor> params, Options options = {}) {
+    if (params.empty()) fail("{}: got an empty parameter list", Options::kName);
+    add_param_group(std::move(params), options);
+  }
+
+  using Optimizer::step;
+  /// Updates every parameter that has a gradient.
+  void step() final {
+    for_each_parameter([this](const Options& o, State& s, Tensor& param, const Tensor& grad) {
+      update(o, s, param, grad);
+    });
+  }
+  std::string describe(size_t group = 0) const override {
+    return detail::describe_options(group_at(group, "describe").options);
+  }
+
   /// Adds parameters with their own options (e.g. a different lr for the last layer).
   void add_param_group(std::vector<Tensor> params, Options options) {
     options.validate();
@@ -148,13 +218,12 @@ class OptimizerBase : public Optimizer {
   void load_state_dict(const StateDict& state) override;
 
  protected:
-  OptimizerBase(std::vector<Tensor> params, Options options) {
-    if (params.empty()) fail("{}: got an empty parameter list", Options::kName);
-    add_param_group(std::move(params), options);
-  }
+  /// One parameter's update; `grad` matches `param` in shape and dtype (Float32 or Float64).
+  virtual void update(const Options& options, State& state, Tensor& param,
+                      const Tensor& grad) const = 0;
 
-  /// Calls update.template operator()<T>(options, state, param, grad, n) for every parameter
-  /// with a gradient, with recording off and raw T* pointers (T = float or double).
+  /// Calls update(options, state, param, grad) for every parameter with a gradient, with
+  /// recording off, allocating each state on its parameter's first update.
   template <class F>
   void for_each_parameter(F&& update) {
     NoGradGuard no_grad;
@@ -172,13 +241,7 @@ class OptimizerBase : public Optimizer {
           state.init(param, group.options);
           state.ready = true;
         }
-        if (param.dtype() == Dtype::Float32) {
-          update.template operator()<float>(group.options, state, param.data<float>(),
-                                            grad.data<float>(), param.numel());
-        } else {
-          update.template operator()<double>(group.options, state, param.data<double>(),
-                                             grad.data<double>(), param.numel());
-        }
+        update(group.options, state, param, static_cast<const Tensor&>(grad));
       }
     }
   }

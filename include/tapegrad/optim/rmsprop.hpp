@@ -32,6 +32,7 @@ struct RMSPropOptions {
 
   static constexpr const char* kName = "RMSProp";
   void validate() const;
+  bool operator==(const RMSPropOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -70,10 +71,13 @@ struct StepSizeStats {
 /// RMSProp: divides each gradient element by the root of a moving average of its squares.
 class RMSProp : public OptimizerBase<RMSPropOptions, RMSPropState> {
  public:
-  RMSProp(std::vector<Tensor> params, RMSPropOptions options = {});
-  void step() override;
+  using OptimizerBase::OptimizerBase;
   /// Effective step sizes of every parameter that has been updated, for teaching and debugging.
   std::vector<StepSizeStats> stats() const;
+
+ private:
+  void update(const RMSPropOptions& o, RMSPropState& s, Tensor& param,
+              const Tensor& grad) const override;
 };
 
 }  // namespace tg::optim

@@ -13,6 +13,7 @@ struct SGDOptions {
 
   static constexpr const char* kName = "SGD";
   void validate() const;
+  bool operator==(const SGDOptions&) const = default;
   template <class F>
   void for_each_field(F&& f) {
     f("lr", lr);
@@ -30,8 +31,10 @@ struct SGDState : ParamState {
 /// Plain stochastic gradient descent: p ← p − lr·(g + λp).
 class SGD : public OptimizerBase<SGDOptions, SGDState> {
  public:
-  SGD(std::vector<Tensor> params, SGDOptions options);
-  void step() override;
+  using OptimizerBase::OptimizerBase;
+
+ private:
+  void update(const SGDOptions& o, SGDState& s, Tensor& param, const Tensor& grad) const override;
 };
 
 }  // namespace tg::optim

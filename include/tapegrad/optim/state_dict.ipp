@@ -13,7 +13,7 @@ StateDict OptimizerBase<Options, State>::state_dict() const {
     Options options = groups_[g].options;
     options.for_each_field([&](const char* name, auto& value) {
       out[fmt::format("group.{}.{}", g, name)] =
-          full({}, static_cast<double>(value), {.dtype = Dtype::Float64});
+          full({}, detail::field_value(value), {.dtype = Dtype::Float64});
     });
     const std::vector<int64_t> ids = group_indices(index, groups_[g].params.size());
     for (size_t i = 0; i < groups_[g].params.size(); ++i, ++index) {
