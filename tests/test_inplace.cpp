@@ -162,6 +162,24 @@ TEST_CASE("fill_ with grad mode on cuts the tensor from its history", "[inplace]
   CHECK(x.grad().to_vector<float>() == V{1, 1});
 }
 
+TEST_CASE("a write through detach() of a copy that permute made is refused too", "[inplace]") {
+  Tensor x = tg::zeros({2, 3});
+  Tensor copy = x.permute({1, 0}).detach();
+  CHECK_TG_ERROR(copy.add_(1), "add_: this tensor ([3, 2]) is a copy that 'permute' made");
+  CHECK(x.to_vector<float>() == V{0, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("a leaf's gradient may be written in place whatever op produced it", "[inplace]") {
+  Tensor w = tg::ones({2, 3}, {.requires_grad = true});
+  (w.reshape({6}) * 2.0).sum().backward();     // reshape's backward returns a view
+  (w.permute({1, 0}) * 3.0).sum().backward();  // permute's backward returns a copy
+  tg::NoGradGuard no_grad;
+  w.grad().mul_(0.5);
+  CHECK(w.grad().to_vector<float>() == V{2.5, 2.5, 2.5, 2.5, 2.5, 2.5});  // (2 + 3)/2
+  w.grad().zero_();
+  CHECK(w.grad().to_vector<float>() == V{0, 0, 0, 0, 0, 0});
+}
+
 TEST_CASE("a recorded in-place write through a view is refused, not lost", "[inplace]") {
   Tensor x = tg::zeros({2, 2});
   Tensor w = tg::ones({4}, {.requires_grad = true});

@@ -22,6 +22,10 @@ void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradien
     const bool sole_owner = gradient.shared_impl().use_count() == 1 &&
                             gradient.impl().storage.use_count() == 1 && !gradient.grad_fn();
     slot = sole_owner ? gradient.shared_impl() : gradient.detach().clone().shared_impl();
+    // Nothing else holds it now: it is the leaf's own tensor, not a view or a view op's copy,
+    // so in-place ops on .grad() (grad.zero_(), grad.mul_(…)) must not refuse it.
+    slot->copied_by = nullptr;
+    slot->viewed_by = nullptr;
     return;
   }
   Tensor sum(slot);

@@ -40,6 +40,7 @@ Tensor share_storage(const Tensor& source, Shape shape, int64_t offset) {
   auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = source.impl().storage;
   impl->offset = source.impl().offset + offset;
+  impl->copied_by = source.impl().copied_by;  // a view of a hidden copy is still not the base
   impl->numel = shape_numel(shape);
   impl->shape = std::move(shape);
   impl->dtype = source.dtype();
