@@ -28,7 +28,8 @@ void NAdamState::init(const Tensor& param, const NAdamOptions&) {
 //   p ← p + (−lr·(1 − μ_t)/(1 − Π))·d / den
 //   p ← p + (−lr·μ_{t+1}/(1 − Π'))·m / den
 void NAdam::update(const NAdamOptions& o, NAdamState& s, Tensor& param, const Tensor& grad) const {
-  const auto [beta1, beta2] = o.betas;
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const double beta1 = std::get<0>(o.betas), beta2 = std::get<1>(o.betas);
   const double t = static_cast<double>(s.step + 1);  // this step's count
   const double mu = beta1 * (1. - 0.5 * std::pow(0.96, t * o.momentum_decay));
   const double mu_next = beta1 * (1. - 0.5 * std::pow(0.96, (t + 1) * o.momentum_decay));

@@ -23,7 +23,8 @@ void RAdamState::init(const Tensor& param, const RAdamOptions&) {
 //   else:    p ← p − (m/(1 − β₁ᵗ))·lr
 // (torch computes √(1 − β₂ᵗ)/(√v + ε) as a reciprocal times the scalar: Tensor.__rtruediv__.)
 void RAdam::update(const RAdamOptions& o, RAdamState& s, Tensor& param, const Tensor& grad) const {
-  const auto [beta1, beta2] = o.betas;
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const double beta1 = std::get<0>(o.betas), beta2 = std::get<1>(o.betas);
   const double t = static_cast<double>(s.step + 1);  // this step's count
   const double bias_correction1 = 1 - std::pow(beta1, t);
   const double bias_correction2 = 1 - std::pow(beta2, t);

@@ -6,7 +6,9 @@
 namespace tg::optim {
 
 template <class Options, class State>
-StateDict OptimizerBase<Options, State>::state_dict() const {
+requires OptimizerOptions<Options> && OptimizerState<State, Options> StateDict
+OptimizerBase<Options, State>::state_dict()
+const {
   StateDict out;
   int64_t index = 0;
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -32,6 +34,7 @@ StateDict OptimizerBase<Options, State>::state_dict() const {
 }
 
 template <class Options, class State>
+requires OptimizerOptions<Options> && OptimizerState<State, Options>
 void OptimizerBase<Options, State>::load_state_dict(const StateDict& dict) {
   // Build the complete new state first; nothing is changed unless all of it checks out.
   const std::string op = fmt::format("{}.load_state_dict", Options::kName);
@@ -76,7 +79,8 @@ void OptimizerBase<Options, State>::load_state_dict(const StateDict& dict) {
 }
 
 template <class Options, class State>
-std::vector<int64_t> OptimizerBase<Options, State>::group_indices(int64_t first, size_t count) {
+requires OptimizerOptions<Options> && OptimizerState<State, Options> std::vector<int64_t>
+OptimizerBase<Options, State>::group_indices(int64_t first, size_t count) {
   std::vector<int64_t> ids(count);
   for (size_t i = 0; i < count; ++i) ids[i] = first + static_cast<int64_t>(i);
   return ids;
