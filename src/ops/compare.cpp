@@ -291,9 +291,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 }
 
 Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
-  detail::check_in_place(*this, "masked_fill_");
-  return detail::assign_in_place(*this, masked_fill_op(*this, mask, value, "masked_fill_"),
-                                 "masked_fill_");
+  return detail::in_place(*this, "masked_fill_",
+                          [&] { return masked_fill_op(*this, mask, value, "masked_fill_"); });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) { return extremum<false>(a, b, "minimum"); }

@@ -8,6 +8,7 @@
 
 #include "ops/inplace.hpp"
 #include "ops/kernels.hpp"
+#include "ops/lines.hpp"
 
 #include <cstring>
 
@@ -36,22 +37,12 @@ void check_in_range(const Tensor& index, int64_t extent, int64_t dim, const char
   }
 }
 
-// The view of a shape as [outer, extent of dim, inner] that index_select and index_copy_ use; a
-// 0-d tensor counts as [1], as in PyTorch.
-struct Lines {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
+// lines_along for the indexing ops, whose outputs are empty whenever their inputs are: an empty
+// shape walks no lines (and the product of its other extents may pass int64).
 Lines lines_of(const Shape& shape, int64_t dim) {
-  Lines lines;
-  if (shape.empty()) return lines;
-  lines.extent = shape[dim];
-  if (shape_numel(shape) == 0) {  // nothing to walk (and a product of the others may pass int64)
-    lines.outer = lines.inner = 0;
-    return lines;
-  }
-  for (int64_t d = 0; d < dim; ++d) lines.outer *= shape[d];
-  for (size_t d = dim + 1; d < shape.size(); ++d) lines.inner *= shape[d];
-  return lines;
+  if (!shape.empty() && shape_numel(shape) == 0)
+    return {.outer = 0, .extent = shape[dim], .inner = 0};
+  return lines_along(shape, dim);
 }
 
 // Shape with dim's extent replaced by n (a 0-d shape stays 0-d: n is 1 there).

@@ -29,7 +29,6 @@ void check_in_place(const Tensor& self, const char* op) {
 }
 
 Tensor& assign_in_place(Tensor& self, const Tensor& result, const char* op) {
-  check_in_place(self, op);
   if (result.shape() != self.shape()) {
     fail("{}: the result has shape {} but the tensor written in place has shape {}", op,
          shape_str(result.shape()), shape_str(self.shape()));
@@ -66,36 +65,28 @@ Tensor scaled(const Tensor& other, double alpha) { return alpha == 1 ? other : o
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  detail::check_in_place(*this, "add_");
-  return detail::assign_in_place(*this, *this + scaled(other, alpha), "add_");
+  return detail::in_place(*this, "add_", [&] { return *this + scaled(other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
-  detail::check_in_place(*this, "sub_");
-  return detail::assign_in_place(*this, *this - scaled(other, alpha), "sub_");
+  return detail::in_place(*this, "sub_", [&] { return *this - scaled(other, alpha); });
 }
 Tensor& Tensor::mul_(const Tensor& other) {
-  detail::check_in_place(*this, "mul_");
-  return detail::assign_in_place(*this, *this * other, "mul_");
+  return detail::in_place(*this, "mul_", [&] { return *this * other; });
 }
 Tensor& Tensor::div_(const Tensor& other) {
-  detail::check_in_place(*this, "div_");
-  return detail::assign_in_place(*this, *this / other, "div_");
+  return detail::in_place(*this, "div_", [&] { return *this / other; });
 }
 Tensor& Tensor::add_(double other) {
-  detail::check_in_place(*this, "add_");
-  return detail::assign_in_place(*this, *this + other, "add_");
+  return detail::in_place(*this, "add_", [&] { return *this + other; });
 }
 Tensor& Tensor::sub_(double other) {
-  detail::check_in_place(*this, "sub_");
-  return detail::assign_in_place(*this, *this - other, "sub_");
+  return detail::in_place(*this, "sub_", [&] { return *this - other; });
 }
 Tensor& Tensor::mul_(double other) {
-  detail::check_in_place(*this, "mul_");
-  return detail::assign_in_place(*this, *this * other, "mul_");
+  return detail::in_place(*this, "mul_", [&] { return *this * other; });
 }
 Tensor& Tensor::div_(double other) {
-  detail::check_in_place(*this, "div_");
-  return detail::assign_in_place(*this, *this / other, "div_");
+  return detail::in_place(*this, "div_", [&] { return *this / other; });
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
@@ -111,8 +102,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 Tensor& Tensor::zero_() { return fill_(0); }
 
 Tensor& Tensor::fill_(double value) {
-  detail::check_in_place(*this, "fill_");
-  return detail::assign_in_place(*this, full(shape(), value, {.dtype = dtype()}), "fill_");
+  return detail::in_place(*this, "fill_", [&] { return full(shape(), value, {.dtype = dtype()}); });
 }
 
 Tensor& Tensor::operator+=(const Tensor& other) { return add_(other); }

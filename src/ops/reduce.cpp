@@ -6,6 +6,7 @@
 
 #include "kernels/cpu_level.hpp"
 #include "ops/kernels.hpp"
+#include "ops/lines.hpp"
 
 #include <cmath>
 #include <functional>
@@ -13,35 +14,6 @@
 
 namespace tg {
 namespace {
-
-// The shape of a reduction over `dim` with keepdim: that extent becomes 1.
-Shape keepdim_shape(const Shape& shape, int64_t dim) {
-  Shape kept = shape;
-  if (!kept.empty()) kept[dim] = 1;
-  return kept;
-}
-
-Shape removed_dim_shape(const Shape& shape, int64_t dim) {
-  Shape out = shape;
-  if (!out.empty()) out.erase(out.begin() + dim);
-  return out;
-}
-
-// x viewed as [outer, extent, inner] around `dim` (already normalized; a 0-d x is one element):
-// element (o, k, i) is at (o·extent + k)·inner + i.
-struct Lines {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
-
-Lines lines_along(const Shape& shape, int64_t dim) {
-  Lines lines;
-  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-    if (d < dim) lines.outer *= shape[d];
-    if (d == dim) lines.extent = shape[d];
-    if (d > dim) lines.inner *= shape[d];
-  }
-  return lines;
-}
 
 // Σ in[i] in an order fixed by n alone: lane l of 16 adds the elements i ≡ l (mod 16) in index
 // order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen independent

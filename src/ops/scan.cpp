@@ -5,28 +5,12 @@
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+#include "ops/lines.hpp"
 
 #include <type_traits>
 
 namespace tg {
 namespace {
-
-// x viewed as [outer, extent, inner] around `dim` (already normalized; a 0-d x is one element):
-// element (o, k, i) is at (o·extent + k)·inner + i.
-struct Lines {
-  int64_t outer = 1, extent = 1, inner = 1;
-  int64_t at(int64_t o, int64_t k, int64_t i) const { return (o * extent + k) * inner + i; }
-};
-
-Lines lines_along(const Shape& shape, int64_t dim) {
-  Lines lines;
-  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-    if (d < dim) lines.outer *= shape[d];
-    if (d == dim) lines.extent = shape[d];
-    if (d > dim) lines.inner *= shape[d];
-  }
-  return lines;
-}
 
 template <class T>
 using Accumulator = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
@@ -59,18 +43,11 @@ Tensor reverse_cumsum(const Tensor& x, int64_t dim) {
                 [dim](const Tensor& gy) -> Grads { return {cumsum(gy, dim)}; });
 }
 
-// The shape of a reduction over `dim` with keepdim: that extent becomes 1 (a 0-d x stays 0-d).
-Shape kept_shape(const Shape& shape, int64_t dim) {
-  Shape kept = shape;
-  if (!kept.empty()) kept[dim] = 1;
-  return kept;
-}
-
 // Π along dim, with the reduced dim kept (extent 1); an empty line's product is 1.
 Tensor line_products(const Tensor& x, int64_t dim) {
   const Lines lines = lines_along(x.shape(), dim);
   return visit_dtype(x.dtype(), [&]<class T>() {
-    Tensor out = make_tensor(kept_shape(x.shape(), dim), x.dtype());
+    Tensor out = make_tensor(keepdim_shape(x.shape(), dim), x.dtype());
     const T* in = x.data<T>();
     T* products = out.data<T>();
     for (int64_t o = 0; o < lines.outer; ++o) {
@@ -117,13 +94,9 @@ Tensor products_of_others(const Tensor& x, int64_t dim) {
 Tensor prod_along(const Tensor& x, int64_t dim, bool keepdim) {
   if (x.dtype() == Dtype::Bool) return prod_along(x.to(Dtype::Int64), dim, keepdim);
   dim = normalize_dim(dim, x.dim(), "prod");
-  const Shape kept = kept_shape(x.shape(), dim);
+  const Shape kept = keepdim_shape(x.shape(), dim);
   Tensor y = line_products(x, dim);
-  if (!keepdim) {
-    Shape removed = x.shape();
-    if (!removed.empty()) removed.erase(removed.begin() + dim);
-    y = y.reshape(removed);
-  }
+  if (!keepdim) y = y.reshape(removed_dim_shape(x.shape(), dim));
   // dy/dx_k = Π_{k' ≠ k} x_k'
   return record("prod", y, {x}, [x = SavedTensor(x), dim, kept](const Tensor& gy) -> Grads {
     const Tensor g = gy.shape() == kept ? gy : gy.reshape(kept);

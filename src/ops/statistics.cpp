@@ -7,6 +7,7 @@
 #include <tapegrad/ops.hpp>
 
 #include "ops/kernels.hpp"
+#include "ops/lines.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,13 +15,6 @@
 
 namespace tg {
 namespace {
-
-// The shape of a reduction over `dim` with keepdim: that extent becomes 1 (a 0-d x stays 0-d).
-Shape kept_shape(const Shape& shape, int64_t dim) {
-  Shape kept = shape;
-  if (!kept.empty()) kept[dim] = 1;
-  return kept;
-}
 
 // A reduction's result or gradient reshaped to keep the reduced dim, so it broadcasts against x.
 Tensor keep_dim(const Tensor& reduced, const Shape& kept) {
@@ -36,11 +30,6 @@ Tensor inf_where_zero(const Tensor& t) {
   return map_elements(t, "inf_where_zero", [](auto v) {
     return v == 0 ? std::numeric_limits<decltype(v)>::infinity() : decltype(v)(0);
   });
-}
-
-// −1, 0 or 1 (0 for NaN, as torch.sign); a constant, since sign's derivative is 0.
-Tensor sign_of(const Tensor& x) {
-  return map_elements(x, "sign", [](auto v) { return decltype(v)((0 < v) - (v < 0)); });
 }
 
 // (x − mean) over dim, the centred values var and its backward both need.
@@ -71,7 +60,7 @@ Tensor var_along(const Tensor& x, int64_t dim, bool keepdim, int64_t correction)
   }
   return record("var", y, {x},
                 [x = SavedTensor(x), dim, correction,
-                 kept = kept_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
+                 kept = keepdim_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
                   return {var_backward(keep_dim(gy, kept), x, dim, correction)};
                 });
 }
@@ -87,7 +76,7 @@ Tensor std_along(const Tensor& x, int64_t dim, bool keepdim, int64_t correction)
   }
   return record("std", y, {x},
                 [x = SavedTensor(x), y = SavedTensor(y), dim, correction,
-                 kept = kept_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
+                 kept = keepdim_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
                   const Tensor sigma = keep_dim(y, kept);
                   const Tensor g = keep_dim(gy, kept) / (2.0 * (sigma + inf_where_zero(sigma)));
                   return {var_backward(g, x, dim, correction)};
@@ -116,7 +105,7 @@ Tensor norm_forward(const Tensor& x, double p, int64_t dim, bool keepdim) {
 // p < 1: sgn(x)|x|^(p−1)·g·n^(1−p) with 0 at x = 0; 1 < p < 2: sgn(x)|x|^(p−1)·g/n^(p−1);
 // p > 2: x|x|^(p−2)·g/n^(p−1); and 0 wherever n = 0 for p > 1.
 Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& n, double p, int64_t dim) {
-  if (p == 1) return sign_of(x) * g;
+  if (p == 1) return sign(x) * g;
   const Tensor n_safe = n + inf_where_zero(n);
   if (p == 2) return x * (g / n_safe);
   if (std::isinf(p)) {
@@ -124,11 +113,11 @@ Tensor norm_backward(const Tensor& g, const Tensor& x, const Tensor& n, double p
     const Tensor share = zip_elements(
         abs(x), broadcast_to(n, x.shape()), "norm_backward",
         [](auto v, auto m) { return decltype(v)(v == m || (std::isnan(v) && m != m)); });
-    return sign_of(x) * g * (share / sum(share, dim, true));
+    return sign(x) * g * (share / sum(share, dim, true));
   }
   const Tensor a = abs(x);
-  if (p < 1) return sign_of(x) * pow(a + inf_where_zero(a), p - 1) * g * pow(n, 1 - p);
-  const Tensor scaled = p < 2 ? sign_of(x) * pow(a, p - 1) : x * pow(a, p - 2);
+  if (p < 1) return sign(x) * pow(a + inf_where_zero(a), p - 1) * g * pow(n, 1 - p);
+  const Tensor scaled = p < 2 ? sign(x) * pow(a, p - 1) : x * pow(a, p - 2);
   return scaled * (g / pow(n_safe, p - 1));
 }
 
@@ -143,7 +132,7 @@ Tensor norm_along(const Tensor& x, double p, int64_t dim, bool keepdim) {
   }
   return record("norm", y, {x},
                 [x = SavedTensor(x), y = SavedTensor(y), p, dim,
-                 kept = kept_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
+                 kept = keepdim_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
                   if (p == 0) return {Tensor()};  // a count: no gradient, as in PyTorch
                   return {norm_backward(keep_dim(gy, kept), x, keep_dim(y, kept), p, dim)};
                 });
@@ -178,7 +167,7 @@ Tensor norm(const Tensor& x, double p, int64_t dim, bool keepdim) {
 Tensor logsumexp(const Tensor& x_in, int64_t dim, bool keepdim) {
   const Tensor x = is_floating(x_in.dtype()) ? x_in : x_in.to(Dtype::Float32);
   dim = normalize_dim(dim, x.dim(), "logsumexp");
-  const Shape kept = kept_shape(x.shape(), dim);
+  const Shape kept = keepdim_shape(x.shape(), dim);
   Tensor y;
   {
     NoGradGuard no_grad;
