@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace tg::testing {
 
@@ -30,6 +32,34 @@ inline Tensor randn64(Shape shape) {
 inline Tensor positive64(Shape shape) {
   Tensor x = rand(std::move(shape), {.dtype = Dtype::Float64}) * 2.0 + 0.5;
   return x.detach().set_requires_grad(true);
+}
+
+/// A Float64 leaf that requires grad, holding `values`.
+inline Tensor leaf64(std::vector<double> values, Shape shape) {
+  return tensor(std::move(values), std::move(shape), {.dtype = Dtype::Float64})
+      .set_requires_grad(true);
+}
+
+/// A Bool tensor; nonzero values are true.
+inline Tensor bools(std::vector<double> values, Shape shape) {
+  return tensor(std::move(values), std::move(shape), {.dtype = Dtype::Int64}).to(Dtype::Bool);
+}
+
+/// The tolerances of the gradcheck tables (eps, atol and rtol 1e-6).
+inline const GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
+
+/// One row of a gradcheck table: a function of its inputs, checked at those inputs.
+struct GradcheckRow {
+  std::string name;
+  std::function<Tensor(const std::vector<Tensor>&)> fn;
+  std::vector<Tensor> inputs;
+};
+
+/// Runs tg::gradcheck on every row, each in its own section named after it.
+inline void check_rows(const std::vector<GradcheckRow>& rows) {
+  for (const GradcheckRow& row : rows) {
+    DYNAMIC_SECTION(row.name) { CHECK(gradcheck(row.fn, row.inputs, kTight)); }
+  }
 }
 
 }  // namespace tg::testing

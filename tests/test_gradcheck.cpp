@@ -10,23 +10,13 @@ using tg::Tensor;
 using tg::testing::positive64;
 using tg::testing::randn64;
 
+using Row = tg::testing::GradcheckRow;
+using tg::testing::check_rows;
+using tg::testing::kTight;
+
 namespace {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-struct Row {
-  std::string name;
-  Fn fn;
-  std::vector<Tensor> inputs;
-};
-
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
-
-void check_rows(const std::vector<Row>& rows) {
-  for (const Row& row : rows) {
-    DYNAMIC_SECTION(row.name) { CHECK(tg::gradcheck(row.fn, row.inputs, kTight)); }
-  }
-}
 
 // Shapes a binary op is checked on: equal, scalar, row, column, both sides broadcast, 3-d.
 const std::vector<std::pair<Shape, Shape>> kBroadcastPairs = {

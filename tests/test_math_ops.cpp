@@ -22,32 +22,15 @@ using D = std::vector<double>;
 using B = std::vector<int64_t>;  // Bool results read as integers (to_vector has no bool)
 using Inputs = std::map<std::string, Tensor>;
 
+using Row = tg::testing::GradcheckRow;
+using tg::testing::bools;
+using tg::testing::check_rows;
+using tg::testing::kTight;
+using tg::testing::leaf64;
+
 namespace {
 
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Row {
-  std::string name;
-  std::function<Tensor(const std::vector<Tensor>&)> fn;
-  std::vector<Tensor> inputs;
-};
-
-void check_rows(const std::vector<Row>& rows) {
-  for (const Row& row : rows) {
-    DYNAMIC_SECTION(row.name) { CHECK(tg::gradcheck(row.fn, row.inputs, kTight)); }
-  }
-}
-
-// A Float64 leaf that requires grad.
-Tensor leaf64(D values, Shape shape) {
-  return tg::tensor(std::move(values), std::move(shape), {.dtype = Dtype::Float64})
-      .set_requires_grad(true);
-}
-
-Tensor bools(std::vector<double> values, Shape shape) {
-  return tg::tensor(std::move(values), std::move(shape), {.dtype = Dtype::Int64}).to(Dtype::Bool);
-}
 
 B as_ints(const Tensor& t) { return t.to(Dtype::Int64).to_vector<int64_t>(); }
 

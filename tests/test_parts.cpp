@@ -17,9 +17,9 @@ using V = std::vector<float>;
 using D = std::vector<double>;
 using Inputs = std::map<std::string, Tensor>;
 
-namespace {
+using tg::testing::kTight;
 
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
+namespace {
 
 using In = const std::vector<Tensor>&;
 

@@ -17,9 +17,9 @@ using tg::testing::randn64;
 using D = std::vector<double>;
 using Inputs = std::map<std::string, Tensor>;
 
-namespace {
+using tg::testing::kTight;
 
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
+namespace {
 
 // The matrix at batch position `b` of a contiguous [batch, rows, columns] tensor, as a copy.
 Tensor matrix_at(const Tensor& t, int64_t b) {

@@ -24,32 +24,16 @@ using D = std::vector<double>;
 using I = std::vector<int64_t>;
 using Inputs = std::map<std::string, Tensor>;
 
+using Row = tg::testing::GradcheckRow;
+using tg::testing::bools;
+using tg::testing::check_rows;
+using tg::testing::kTight;
+using tg::testing::leaf64;
+
 namespace {
 
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
 const double kInf = std::numeric_limits<double>::infinity();
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Row {
-  std::string name;
-  std::function<Tensor(const std::vector<Tensor>&)> fn;
-  std::vector<Tensor> inputs;
-};
-
-void check_rows(const std::vector<Row>& rows) {
-  for (const Row& row : rows) {
-    DYNAMIC_SECTION(row.name) { CHECK(tg::gradcheck(row.fn, row.inputs, kTight)); }
-  }
-}
-
-Tensor leaf64(D values, Shape shape) {
-  return tg::tensor(std::move(values), std::move(shape), {.dtype = Dtype::Float64})
-      .set_requires_grad(true);
-}
-
-Tensor bools(D values, Shape shape) {
-  return tg::tensor(std::move(values), std::move(shape), {.dtype = Dtype::Int64}).to(Dtype::Bool);
-}
 
 // The gradient of sum(f(x)) at x.
 D gradient_of(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {

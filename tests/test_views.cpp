@@ -15,9 +15,9 @@ using tg::testing::randn64;
 using V = std::vector<float>;
 using Inputs = std::map<std::string, Tensor>;
 
-namespace {
+using tg::testing::kTight;
 
-const tg::GradcheckOptions kTight{.eps = 1e-6, .atol = 1e-6, .rtol = 1e-6};
+namespace {
 
 struct Row {
   std::string name;
