@@ -16,12 +16,14 @@
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/nn/embedding.hpp>
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/layers.hpp>
 #include <tapegrad/nn/linear.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/module.hpp>
+#include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim/adadelta.hpp>

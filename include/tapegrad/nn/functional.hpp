@@ -5,6 +5,7 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <optional>
 #include <string_view>
 
 namespace tg::nn::functional {
@@ -38,6 +39,22 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
 /// Int64 class indices → Int64 one-hot rows with num_classes columns (−1: max index + 1).
 Tensor one_hot(const Tensor& index, int64_t num_classes = -1);
+
+/// Rows of weight [num, dim] picked by the Int64 index: shape index.shape() + [dim]. The row
+/// padding_idx (if given) is looked up but receives no gradient.
+Tensor embedding(const Tensor& index, const Tensor& weight,
+                 std::optional<int64_t> padding_idx = std::nullopt);
+/// Normalizes each sample over its trailing dimensions normalized_shape (biased variance),
+/// then scales by weight and shifts by bias (either may be undefined).
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
+/// Normalizes each channel of x [N, C, …]: with the batch's statistics when training (and
+/// then updates running_mean/running_var in place, momentum nullopt meaning a cumulative
+/// average — pass 1/n for the n-th batch), else with the running ones. Undefined running
+/// statistics always use the batch's.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
+                  std::optional<double> momentum = 0.1, double eps = 1e-5);
 
 }  // namespace tg::nn::functional
 

@@ -1,0 +1,83 @@
+#pragma once
+
+// Normalization layers: LayerNorm (over each sample's trailing dimensions) and BatchNorm1d/2d
+// (over the batch, per channel, with running statistics for evaluation), as in torch.nn.
+
+#include <tapegrad/nn/module.hpp>
+
+#include <optional>
+
+namespace tg::nn {
+
+/// Options of LayerNorm; defaults are PyTorch's.
+struct LayerNormOptions {
+  double eps = 1e-5;
+  bool elementwise_affine = true;  ///< learn weight (ones) and bias (zeros) of normalized_shape
+};
+
+/// (x − mean) / √(var + eps) · weight + bias, the statistics over the last
+/// normalized_shape.size() dimensions of each sample (biased variance).
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(Shape normalized_shape, LayerNormOptions options = {});
+  Tensor forward(const Tensor& x) override;
+
+  Tensor weight, bias;  ///< undefined without elementwise_affine
+
+ private:
+  Shape normalized_shape_;
+  double eps_;
+};
+
+/// Options of BatchNorm1d/2d; defaults are PyTorch's.
+struct BatchNormOptions {
+  double eps = 1e-5;
+  /// Weight of the new batch in the running statistics; nullopt: a cumulative average
+  /// (PyTorch's momentum=None).
+  std::optional<double> momentum = 0.1;
+  bool affine = true;               ///< learn weight (ones) and bias (zeros) per channel
+  bool track_running_stats = true;  ///< keep running_mean/running_var for evaluation
+};
+
+/// Normalizes each channel (dimension 1) over the batch and the other dimensions. Training:
+/// the batch's mean and biased variance, and the running statistics move towards the batch's
+/// mean and unbiased variance; evaluation: the running statistics (the batch's when
+/// track_running_stats is false). Buffers running_mean (zeros), running_var (ones),
+/// num_batches_tracked (Int64), under PyTorch's names.
+class BatchNorm : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+
+  Tensor weight, bias;                                    ///< undefined without affine
+  Tensor running_mean, running_var, num_batches_tracked;  ///< undefined without tracking
+
+ protected:
+  BatchNorm(int64_t num_features, BatchNormOptions options, const char* name);
+  /// Throws unless x has a shape this layer accepts.
+  virtual void check_input(const Tensor& x) const = 0;
+  const char* name_;
+  int64_t num_features_;
+
+ private:
+  BatchNormOptions options_;
+};
+
+/// BatchNorm over [N, C] or [N, C, L].
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(int64_t num_features, BatchNormOptions options = {});
+
+ private:
+  void check_input(const Tensor& x) const override;
+};
+
+/// BatchNorm over [N, C, H, W].
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {});
+
+ private:
+  void check_input(const Tensor& x) const override;
+};
+
+}  // namespace tg::nn
