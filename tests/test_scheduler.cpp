@@ -3,6 +3,8 @@
 #include "fixture.hpp"
 #include "helpers.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 using namespace tg::optim;
@@ -12,15 +14,33 @@ namespace {
 std::vector<double> run_epoch_scheduler(const tg::testing::FixtureCase& c) {
   tg::Tensor p = tg::zeros({1}, {.requires_grad = true});
   SGD optimizer({p}, {.lr = 0.1});
+  const auto count = [&](const char* key) { return static_cast<int64_t>(c.option(key, 0)); };
   std::unique_ptr<LRScheduler> scheduler;
   if (c.name == "step_lr") {
-    scheduler = std::make_unique<StepLR>(optimizer, static_cast<int64_t>(c.option("step_size", 0)),
-                                         c.option("gamma", 0));
+    scheduler = std::make_unique<StepLR>(optimizer, count("step_size"), c.option("gamma", 0));
   } else if (c.name == "exponential_lr") {
     scheduler = std::make_unique<ExponentialLR>(optimizer, c.option("gamma", 0));
+  } else if (c.name == "cosine_annealing_lr") {
+    scheduler =
+        std::make_unique<CosineAnnealingLR>(optimizer, count("T_max"), c.option("eta_min", 0));
+  } else if (c.name == "lambda_lr_warmup") {  // the fixture script's lambdas
+    scheduler = std::make_unique<LambdaLR>(
+        optimizer, [](int64_t e) { return std::min(1.0, static_cast<double>(e + 1) / 10); });
+  } else if (c.name == "lambda_lr_power") {
+    scheduler = std::make_unique<LambdaLR>(
+        optimizer, [](int64_t e) { return std::pow(0.95, static_cast<double>(e)); });
+  } else if (c.name == "multi_step_lr") {
+    scheduler = std::make_unique<MultiStepLR>(optimizer, std::vector<int64_t>{30, 5, 12, 12},
+                                              c.option("gamma", 0));
+  } else if (c.name == "linear_lr") {
+    scheduler = std::make_unique<LinearLR>(optimizer, c.option("start_factor", 0),
+                                           c.option("end_factor", 0), count("total_iters"));
+  } else if (c.name == "linear_lr_default") {
+    scheduler = std::make_unique<LinearLR>(optimizer);
   } else {
-    scheduler = std::make_unique<CosineAnnealingLR>(
-        optimizer, static_cast<int64_t>(c.option("T_max", 0)), c.option("eta_min", 0));
+    REQUIRE(c.name.rfind("cosine_warm_restarts", 0) == 0);
+    scheduler = std::make_unique<CosineAnnealingWarmRestarts>(
+        optimizer, count("T_0"), count("T_mult"), c.option("eta_min", 0));
   }
   std::vector<double> lrs;
   for (int epoch = 0; epoch < 50; ++epoch) {
@@ -77,6 +97,14 @@ TEST_CASE("schedulers reject invalid settings and restore their state", "[optim]
   CHECK_TG_ERROR(StepLR(optimizer, 0), "StepLR: invalid step_size: 0");
   CHECK_TG_ERROR(CosineAnnealingLR(optimizer, -1), "CosineAnnealingLR: invalid T_max: -1");
   CHECK_TG_ERROR(ReduceLROnPlateau(optimizer, {.factor = 1.5}), "invalid factor: 1.5");
+  CHECK_TG_ERROR(LambdaLR(optimizer, {}), "LambdaLR: the lambda is empty");
+  CHECK_TG_ERROR(MultiStepLR(optimizer, {3}, 0), "MultiStepLR: invalid gamma: 0");
+  CHECK_TG_ERROR(LinearLR(optimizer, 0), "LinearLR: invalid start_factor: 0");
+  CHECK_TG_ERROR(LinearLR(optimizer, 0.5, 1.5), "LinearLR: invalid end_factor: 1.5");
+  CHECK_TG_ERROR(LinearLR(optimizer, 0.5, 1, 0), "LinearLR: invalid total_iters: 0");
+  CHECK_TG_ERROR(CosineAnnealingWarmRestarts(optimizer, 0), "invalid T_0: 0");
+  CHECK_TG_ERROR(CosineAnnealingWarmRestarts(optimizer, 5, 0), "invalid T_mult: 0");
+  CHECK(optimizer.lr() == 0.1);  // a rejected scheduler leaves the rate alone
 
   CosineAnnealingLR first(optimizer, 10);
   for (int i = 0; i < 4; ++i) first.step();

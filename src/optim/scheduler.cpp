@@ -31,6 +31,11 @@ void LRScheduler::step() {
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_group_lr(g, lrs[g]);
 }
 
+void LRScheduler::apply_initial_lr() {
+  const std::vector<double> lrs = get_lr();
+  for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_group_lr(g, lrs[g]);
+}
+
 std::vector<double> LRScheduler::get_last_lr() const { return optimizer_.group_lrs(); }
 
 StateDict LRScheduler::state_dict() const {
@@ -107,6 +112,97 @@ std::vector<double> CosineAnnealingLR::get_lr() const {
                eta_min_;
     }
   }
+  return lrs;
+}
+
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> fn)
+    : LRScheduler(optimizer), fn_(std::move(fn)) {
+  if (!fn_) fail("LambdaLR: the lambda is empty");
+  apply_initial_lr();
+}
+
+// lr = base_lr·λ(epoch), a closed form in PyTorch too.
+std::vector<double> LambdaLR::get_lr() const {
+  std::vector<double> lrs = base_lrs_;
+  const double factor = fn_(last_epoch_);
+  for (double& lr : lrs) lr *= factor;
+  return lrs;
+}
+
+MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma)
+    : LRScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
+  if (!(gamma > 0 && std::isfinite(gamma)))
+    fail("MultiStepLR: invalid gamma: {} (expected gamma > 0)", gamma);
+  std::sort(milestones_.begin(), milestones_.end());
+  apply_initial_lr();  // a milestone 0 applies at once, as in PyTorch
+}
+
+// lr ← lr·γ^k at an epoch listed k times among the milestones (PyTorch's Counter).
+std::vector<double> MultiStepLR::get_lr() const {
+  std::vector<double> lrs = optimizer_.group_lrs();
+  const auto k = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
+  if (k == 0) return lrs;
+  const double factor = std::pow(gamma_, static_cast<double>(k));
+  for (double& lr : lrs) lr *= factor;
+  return lrs;
+}
+
+LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor,
+                   int64_t total_iters)
+    : LRScheduler(optimizer),
+      start_factor_(start_factor),
+      end_factor_(end_factor),
+      total_iters_(total_iters) {
+  if (!(start_factor > 0 && start_factor <= 1))
+    fail("LinearLR: invalid start_factor: {} (expected 0 < start_factor <= 1)", start_factor);
+  if (!(end_factor >= 0 && end_factor <= 1))
+    fail("LinearLR: invalid end_factor: {} (expected 0 <= end_factor <= 1)", end_factor);
+  if (total_iters <= 0)
+    fail("LinearLR: invalid total_iters: {} (expected total_iters > 0)", total_iters);
+  apply_initial_lr();
+}
+
+// PyTorch's recursive form: lr·start at epoch 0, then each epoch ≤ total_iters
+//   lr ← lr·(1 + (end − start) / (total·start + (t − 1)(end − start))).
+std::vector<double> LinearLR::get_lr() const {
+  std::vector<double> lrs = optimizer_.group_lrs();
+  if (last_epoch_ == 0) {
+    for (double& lr : lrs) lr *= start_factor_;
+  } else if (last_epoch_ <= total_iters_) {
+    const double change = end_factor_ - start_factor_;
+    const double factor = 1 + change / (static_cast<double>(total_iters_) * start_factor_ +
+                                        static_cast<double>(last_epoch_ - 1) * change);
+    for (double& lr : lrs) lr *= factor;
+  }
+  return lrs;
+}
+
+CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0,
+                                                         int64_t T_mult, double eta_min)
+    : LRScheduler(optimizer), T_0_(T_0), T_mult_(T_mult), eta_min_(eta_min) {
+  if (T_0 <= 0) fail("CosineAnnealingWarmRestarts: invalid T_0: {} (expected T_0 > 0)", T_0);
+  if (T_mult < 1)
+    fail("CosineAnnealingWarmRestarts: invalid T_mult: {} (expected T_mult >= 1)", T_mult);
+  apply_initial_lr();
+}
+
+// η = η_min + (η_base − η_min)(1 + cos(π·T_cur/T_i))/2, where T_cur counts the epochs since the
+// last restart and T_i is the current cycle's length. PyTorch advances T_cur one epoch at a
+// time; walking the cycles from epoch 0 gives the same T_cur and T_i, so no extra state.
+std::vector<double> CosineAnnealingWarmRestarts::get_lr() const {
+  int64_t T_cur = last_epoch_, T_i = T_0_;
+  if (T_mult_ == 1) {
+    T_cur %= T_0_;
+  } else {
+    while (T_cur >= T_i) {
+      T_cur -= T_i;
+      T_i *= T_mult_;
+    }
+  }
+  std::vector<double> lrs = base_lrs_;
+  const double cosine =
+      std::cos(std::numbers::pi * static_cast<double>(T_cur) / static_cast<double>(T_i));
+  for (double& lr : lrs) lr = eta_min_ + (lr - eta_min_) * (1 + cosine) / 2;
   return lrs;
 }
 

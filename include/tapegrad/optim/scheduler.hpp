@@ -3,6 +3,7 @@
 #include <tapegrad/optim/optimizer.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace tg::optim {
@@ -28,6 +29,9 @@ class LRScheduler : public Stateful {
  protected:
   /// The learning rates for epoch last_epoch_, computed from the current ones.
   virtual std::vector<double> get_lr() const = 0;
+  /// Sets epoch 0's learning rates, for schedulers whose first rate is not the base rate
+  /// (PyTorch's constructor steps once); called by their constructors.
+  void apply_initial_lr();
 
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;
@@ -63,6 +67,55 @@ class CosineAnnealingLR : public LRScheduler {
  private:
   std::vector<double> get_lr() const override;
   int64_t T_max_;
+  double eta_min_;
+};
+
+/// Sets the learning rate to base_lr · fn(epoch).
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> fn);
+
+ private:
+  std::vector<double> get_lr() const override;
+  std::function<double(int64_t)> fn_;
+};
+
+/// Multiplies the learning rate by gamma at each milestone epoch (a milestone listed twice
+/// multiplies twice).
+class MultiStepLR : public LRScheduler {
+ public:
+  MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1);
+
+ private:
+  std::vector<double> get_lr() const override;
+  std::vector<int64_t> milestones_;  // sorted
+  double gamma_;
+};
+
+/// Scales the learning rate linearly from start_factor·base to end_factor·base over
+/// total_iters epochs, then keeps it (a warm-up).
+class LinearLR : public LRScheduler {
+ public:
+  LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1,
+           int64_t total_iters = 5);
+
+ private:
+  std::vector<double> get_lr() const override;
+  double start_factor_, end_factor_;
+  int64_t total_iters_;
+};
+
+/// Cosine annealing from the base rate to eta_min over T_i epochs, then a restart at the base
+/// rate; T_0 for the first cycle, each next one T_mult times longer (SGDR, Loshchilov and
+/// Hutter, 2017).
+class CosineAnnealingWarmRestarts : public LRScheduler {
+ public:
+  CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0, int64_t T_mult = 1,
+                              double eta_min = 0);
+
+ private:
+  std::vector<double> get_lr() const override;
+  int64_t T_0_, T_mult_;
   double eta_min_;
 };
 
