@@ -22,6 +22,7 @@
 #include <tapegrad/nn/linear.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/module.hpp>
+#include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim/adadelta.hpp>
