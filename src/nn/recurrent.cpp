@@ -60,14 +60,15 @@ Tensor RecurrentBase::run_direction(const Tensor& input, int64_t layer, int64_t 
                                     std::vector<Tensor>& state) {
   const int64_t directions = options_.bidirectional ? 2 : 1;
   const std::vector<Tensor>& w = weights_[static_cast<size_t>(layer * directions + direction)];
-  // The input projection of every time step in one GEMM; each step then adds one GEMM of h.
-  const int64_t steps = input.shape()[0], batch = input.shape()[1];
-  const Tensor gi = linear(input.reshape({steps * batch, input.shape()[2]}), w[0], w[2])
-                        .reshape({steps, batch, w[0].shape()[0]});
+  // The input projection one step at a time: projecting the whole sequence in one GEMM up front
+  // and selecting step t from it costs more, as each select's backward is a gradient of the
+  // whole projection (zeros around the step), T of them for T steps.
+  const int64_t steps = input.shape()[0];
   std::vector<Tensor> outputs(static_cast<size_t>(steps));
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = direction == 0 ? i : steps - 1 - i;
-    state = detail::recurrent_step(kind_, gi.select(0, t), state, w[1], w[3]);
+    state =
+        detail::recurrent_step(kind_, linear(input.select(0, t), w[0], w[2]), state, w[1], w[3]);
     outputs[static_cast<size_t>(t)] = state[0];
   }
   return stack(outputs, 0);
