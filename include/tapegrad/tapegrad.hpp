@@ -24,6 +24,7 @@
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/normalization.hpp>
+#include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim/adadelta.hpp>
