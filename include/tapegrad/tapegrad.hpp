@@ -20,7 +20,9 @@
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/layers.hpp>
+#include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/linear.hpp>
+#include <tapegrad/nn/pooling.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/normalization.hpp>

@@ -5,8 +5,10 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace tg::nn::functional {
 
@@ -55,6 +57,40 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
                   std::optional<double> momentum = 0.1, double eps = 1e-5);
+/// An int or a braced pair {h, w}: the kernel size, stride, padding or dilation of a 2-d layer.
+struct Pair {
+  Pair(int64_t both) : h(both), w(both) {}  // NOLINT: implicit, so `.stride = 2` reads as torch
+  Pair(int64_t height, int64_t width) : h(height), w(width) {}
+  int64_t h, w;
+};
+
+/// torch.nn.Conv2d's keyword arguments, in its order (`bias` is used by the modules only).
+struct ConvOptions {
+  Pair stride = 1;
+  Pair padding = 0;
+  Pair dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+/// 2-d cross-correlation of x [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kH, kW] plus
+/// bias [O]; out [N, O, H_out, W_out], H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+              const ConvOptions& options = {});
+/// 1-d cross-correlation of x [N, C, L] (or [C, L]) with weight [O, C/groups, k]; the options'
+/// pairs must hold one number each.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+              const ConvOptions& options = {});
+/// Largest value of each window (padding counts as −inf; the gradient goes to the first maximum).
+/// stride 0 (the default) means stride = kernel_size, as torch's stride=None.
+Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0);
+/// Mean of each window, the zero padding included (torch's count_include_pad=True).
+Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0);
+/// Mean over the windows [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉) of the last two dims.
+Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size);
+/// x padded with `value`: pad = {left, right, top, bottom, …} for the last dim, the one before,
+/// …; a negative amount crops (torch's constant mode).
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, double value = 0);
 
 }  // namespace tg::nn::functional
 

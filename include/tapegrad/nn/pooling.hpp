@@ -1,0 +1,37 @@
+#pragma once
+
+// MaxPool2d, AvgPool2d (ceil_mode=False, count_include_pad=True) and AdaptiveAvgPool2d, as
+// torch.nn's; stride 0 means stride = kernel_size (torch's stride=None).
+
+#include <tapegrad/nn/functional.hpp>
+#include <tapegrad/nn/module.hpp>
+
+namespace tg::nn {
+
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(functional::Pair kernel_size, functional::Pair stride = 0,
+                     functional::Pair padding = 0);
+  Tensor forward(const Tensor& x) override;
+
+  functional::Pair kernel_size, stride, padding;
+};
+
+class AvgPool2d : public Module {
+ public:
+  explicit AvgPool2d(functional::Pair kernel_size, functional::Pair stride = 0,
+                     functional::Pair padding = 0);
+  Tensor forward(const Tensor& x) override;
+
+  functional::Pair kernel_size, stride, padding;
+};
+
+class AdaptiveAvgPool2d : public Module {
+ public:
+  explicit AdaptiveAvgPool2d(functional::Pair output_size);
+  Tensor forward(const Tensor& x) override;
+
+  functional::Pair output_size;
+};
+
+}  // namespace tg::nn

@@ -1,0 +1,173 @@
+// Convolution, pooling and padding (tg::nn::functional and the Conv/Pool modules) against
+// PyTorch 1.13 (tests/fixtures/conv.txt, make_conv_fixtures.py), gradcheck, and the errors.
+
+#include <tapegrad/nn/conv.hpp>
+#include <tapegrad/nn/pooling.hpp>
+
+#include "helpers.hpp"
+#include "tensor_api_fixture.hpp"
+
+#include <cmath>
+
+using tg::Tensor;
+using tg::testing::FixtureCase;
+using tg::testing::option_list;
+using tg::testing::randn64;
+namespace F = tg::nn::F;
+
+namespace {
+
+using Inputs = std::map<std::string, Tensor>;
+
+F::Pair pair(const FixtureCase& c, const char* key) {
+  const std::vector<int64_t> v = option_list(c, key);
+  return v.size() == 1 ? F::Pair(v[0]) : F::Pair(v[0], v[1]);
+}
+
+F::ConvOptions conv_options(const FixtureCase& c) {
+  return {.stride = pair(c, "stride"),
+          .padding = pair(c, "padding"),
+          .dilation = pair(c, "dilation"),
+          .groups = option_list(c, "groups")[0]};
+}
+
+Tensor optional_input(const Inputs& in, const char* name) {
+  const auto it = in.find(name);
+  return it == in.end() ? Tensor{} : it->second;
+}
+
+}  // namespace
+
+TEST_CASE("conv, pooling and pad match PyTorch 1.13 with their gradients", "[conv]") {
+  const std::map<std::string, tg::testing::TensorApiOp> ops = {
+      {"conv2d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {
+             F::conv2d(in.at("x"), in.at("weight"), optional_input(in, "bias"), conv_options(c))};
+       }},
+      {"conv1d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::conv1d(in.at("x"), in.at("weight"), in.at("bias"), conv_options(c))};
+       }},
+      {"max_pool2d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {
+             F::max_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))};
+       }},
+      {"avg_pool2d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {
+             F::avg_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))};
+       }},
+      {"adaptive_avg_pool2d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::adaptive_avg_pool2d(in.at("x"), pair(c, "output"))};
+       }},
+      {"pad",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::pad(in.at("x"), option_list(c, "pad"), c.option("value", 0))};
+       }},
+  };
+  const std::set<std::string> seen = tg::testing::check_tensor_api_cases(ops, 1e-10, "conv.txt");
+  CHECK(seen.size() == ops.size());
+}
+
+TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
+  tg::manual_seed(31);
+  using V = std::vector<Tensor>;
+  tg::testing::check_rows({
+      {"conv2d stride padding dilation",
+       [](const V& in) {
+         return F::conv2d(in[0], in[1], in[2],
+                          {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}});
+       },
+       {randn64({2, 2, 5, 6}), randn64({3, 2, 2, 2}), randn64({3})}},
+      {"conv2d groups unbatched",
+       [](const V& in) { return F::conv2d(in[0], in[1], {}, {.padding = 1, .groups = 2}); },
+       {randn64({4, 4, 4}), randn64({2, 2, 3, 3})}},
+      {"conv1d",
+       [](const V& in) { return F::conv1d(in[0], in[1], in[2], {.stride = 2, .padding = 1}); },
+       {randn64({2, 3, 7}), randn64({2, 3, 3}), randn64({2})}},
+      {"max_pool2d",
+       [](const V& in) { return F::max_pool2d(in[0], 3, 2, 1); },
+       {randn64({2, 2, 5, 5})}},
+      {"avg_pool2d",
+       [](const V& in) {
+         return F::avg_pool2d(in[0], {2, 3}, 1, {1, 1});
+       },
+       {randn64({1, 2, 4, 5})}},
+      {"adaptive_avg_pool2d",
+       [](const V& in) {
+         return F::adaptive_avg_pool2d(in[0], {3, 2});
+       },
+       {randn64({2, 2, 5, 7})}},
+      {"pad",
+       [](const V& in) {
+         return F::pad(in[0], {1, -1, 2, 0}, 0.5);
+       },
+       {randn64({2, 3, 4})}},
+  });
+}
+
+TEST_CASE("Conv and pool modules: torch's parameter shapes, init bounds and output shapes",
+          "[conv]") {
+  tg::manual_seed(33);
+  tg::nn::Conv2d conv(4, 6, {3, 2}, {.stride = 2, .groups = 2});
+  CHECK(conv.weight.shape() == tg::Shape{6, 2, 3, 2});
+  CHECK(conv.bias.shape() == tg::Shape{6});
+  const double bound = 1 / std::sqrt(2.0 * 3 * 2);  // fan_in = in/groups · kH · kW
+  CHECK(conv.weight.abs().max().item<double>() <= bound);
+  CHECK(conv.weight.abs().max().item<double>() > 0.8 * bound);
+  CHECK(conv.bias.abs().max().item<double>() <= bound);
+  CHECK(conv.parameters().size() == 2);
+  CHECK(conv.forward(tg::randn({8, 4, 9, 8})).shape() == tg::Shape{8, 6, 4, 4});
+  tg::nn::Conv2d no_bias(3, 2, 3, {.padding = 1, .bias = false});
+  CHECK_FALSE(no_bias.bias.defined());
+  CHECK(no_bias.parameters().size() == 1);
+  CHECK(no_bias.forward(tg::randn({3, 5, 5})).shape() == tg::Shape{2, 5, 5});
+  tg::nn::Conv1d conv1(3, 5, 4, {.dilation = 2});
+  CHECK(conv1.weight.shape() == tg::Shape{5, 3, 4});
+  CHECK(conv1.forward(tg::randn({2, 3, 10})).shape() == tg::Shape{2, 5, 4});
+  CHECK(tg::nn::MaxPool2d(2).forward(tg::randn({2, 3, 7, 6})).shape() == tg::Shape{2, 3, 3, 3});
+  CHECK(tg::nn::AvgPool2d(3, 2, 1).forward(tg::randn({2, 3, 7, 6})).shape() ==
+        tg::Shape{2, 3, 4, 3});
+  CHECK(tg::nn::AdaptiveAvgPool2d({2, 5}).forward(tg::randn({3, 7, 6})).shape() ==
+        tg::Shape{3, 2, 5});
+}
+
+TEST_CASE("max_pool2d sends the gradient to the first maximum of a window, as torch", "[conv]") {
+  Tensor x = tg::testing::leaf64({1, 3, 3, 2}, {1, 1, 2, 2});
+  F::max_pool2d(x, 2).sum().backward();
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 1, 0, 0});
+}
+
+TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[conv]") {
+  tg::nn::Conv2d conv(3, 4, 3);
+  CHECK_TG_ERROR(conv.forward(tg::zeros({8, 1, 28, 28})),
+                 "Conv2d: expected input [N, 3, H, W], got [8, 1, 28, 28]");
+  CHECK_TG_ERROR(conv.forward(tg::zeros({8, 3, 28})), "Conv2d: expected input [N, 3, H, W]");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 2, 2}), conv.weight),
+                 "Kernel size can't be greater than actual input size");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 2, 5, 5}), conv.weight),
+                 "expected input [1, 2, 5, 5] to have 3 channels, but got 2 channels instead");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, {}, {.padding = -1}),
+                 "conv2d: negative padding is not supported");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, {}, {.stride = {1, 0}}),
+                 "conv2d: non-positive stride is not supported");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, tg::zeros({3})),
+                 "conv2d: expected bias [4], got [3]");
+  CHECK_TG_ERROR(tg::nn::Conv2d(3, 4, 3, {.groups = 2}),
+                 "Conv2d: in_channels=3 must be divisible by groups=2");
+  CHECK_TG_ERROR(tg::nn::Conv2d(4, 3, 3, {.groups = 2}),
+                 "Conv2d: out_channels=3 must be divisible by groups=2");
+  CHECK_TG_ERROR(F::conv1d(tg::zeros({1, 3, 5}), tg::zeros({2, 3, 2}), {}, {.stride = {1, 2}}),
+                 "conv1d: stride must be one number");
+  CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 1, 4, 4}), 2, 2, 2),
+                 "max_pool2d: pad should be at least 0 and at most half of kernel size");
+  CHECK_TG_ERROR(F::avg_pool2d(tg::zeros({1, 1, 2, 2}), 3), "avg_pool2d: output size is too small");
+  CHECK_TG_ERROR(F::max_pool2d(tg::zeros({4, 4}), 2), "max_pool2d: expected 3D or 4D input");
+  CHECK_TG_ERROR(F::adaptive_avg_pool2d(tg::zeros({1, 4, 4}), 0),
+                 "adaptive_avg_pool2d: expected a positive output size");
+  CHECK_TG_ERROR(F::pad(tg::zeros({2, 2}), {1}), "pad: padding length must be even");
+  CHECK_TG_ERROR(F::pad(tg::zeros({2, 2}), {-2, -1}), "would be negative");
+}
