@@ -123,8 +123,10 @@ Tensor smoothing_rows(const ClassRows& log_p, const Tensor& target, const std::v
 Tensor probability_cross_entropy(const ClassRows& log_p, const Tensor& input, const Tensor& target,
                                  const CrossEntropyOptions& options) {
   if (target.shape() != input.shape()) {
-    fail("cross_entropy: probability target {} must have the input's shape {}",
-         shape_str(target.shape()), shape_str(input.shape()));
+    fail(
+        "cross_entropy: target must hold Int64 class indices or class probabilities of the "
+        "input's shape {}, got {} {}",
+        shape_str(input.shape()), target.dtype(), shape_str(target.shape()));
   }
   require_same_dtype(input, target, "cross_entropy");
   const int64_t classes = log_p.rows.size(1);
