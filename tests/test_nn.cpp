@@ -109,12 +109,17 @@ TEST_CASE("losses reject misuse with the shapes in the message", "[nn]") {
                  "cross_entropy: class index 3 at position 1 is out of range [0, 3)");
   CHECK_TG_ERROR(cross_entropy(logits, tg::tensor({-1, 0, 1, 2}, {4}, {.dtype = tg::Dtype::Int64})),
                  "class index -1 at position 0");
-  CHECK_TG_ERROR(cross_entropy(logits, tg::zeros({4})),
-                 "cross_entropy: target must hold Int64 class indices, got Float32 [4]");
+  CHECK_TG_ERROR(
+      cross_entropy(logits, tg::zeros({4})),
+      "cross_entropy: target must hold Int64 class indices or class probabilities of the input's "
+      "shape [4, 3], got Float32 [4]");
   CHECK_TG_ERROR(cross_entropy(logits, labels.reshape({2, 2})),
                  "cross_entropy: target [2, 2] does not match logits [4, 3] (expected [4])");
+  // Logits [C] take one class index, a scalar target (PyTorch).
   CHECK_TG_ERROR(cross_entropy(tg::randn({3}), tg::zeros({3}, {.dtype = tg::Dtype::Int64})),
-                 "cross_entropy: expected logits [N, C], got [3]");
+                 "cross_entropy: target [3] does not match input [3] (expected [])");
+  CHECK_TG_ERROR(cross_entropy(tg::randn({}), tg::zeros({}, {.dtype = tg::Dtype::Int64})),
+                 "cross_entropy: expected input [N, C], [N, C, d1, ...] or [C], got []");
   CHECK_TG_ERROR(cross_entropy(logits, labels, {.label_smoothing = 1.5}),
                  "label_smoothing must be in [0, 1], got 1.5");
   CHECK_TG_ERROR(mse_loss(tg::zeros({4}), tg::zeros({4, 1})),

@@ -251,10 +251,10 @@ TEST_CASE("cross_entropy over zero rows is NaN for the mean and 0 for the sum", 
     nn::CrossEntropyOptions options;
     Shape shape;
     std::optional<double> fill;
-  } cases[] = {{{}, {}, NAN},
-               {{.label_smoothing = 0.1}, {}, NAN},
-               {{.reduction = nn::Reduction::Sum}, {}, 0},
-               {{.reduction = nn::Reduction::None}, {0}, {}}};
+  } cases[] = {{nn::CrossEntropyOptions{}, {}, NAN},
+               {nn::CrossEntropyOptions{.label_smoothing = 0.1}, {}, NAN},
+               {nn::CrossEntropyOptions{.reduction = nn::Reduction::Sum}, {}, 0},
+               {nn::CrossEntropyOptions{.reduction = nn::Reduction::None}, {0}, {}}};
   for (const auto& c : cases) {
     const Tensor logits = tg::zeros({0, 5}, {.requires_grad = true});
     const Tensor loss = nn::cross_entropy(logits, target, c.options);

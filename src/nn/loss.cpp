@@ -1,9 +1,11 @@
-// Losses: mse_loss and cross_entropy (log-softmax + NLL), each one fused op.
+// Losses: mse_loss and the common case of cross_entropy (log-softmax + NLL), each one fused op.
+// The other forms of cross_entropy are in classification_losses.cpp.
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "nn/loss_common.hpp"
 #include "ops/kernels.hpp"
 
 #include <cmath>
@@ -11,17 +13,7 @@
 namespace tg::nn {
 namespace {
 
-Tensor reduce(const Tensor& losses, Reduction reduction) {
-  switch (reduction) {
-    case Reduction::Mean:
-      return mean(losses);
-    case Reduction::Sum:
-      return sum(losses);
-    case Reduction::None:
-      break;
-  }
-  return losses;
-}
+using detail::reduce;
 
 // mse_loss with a mean or sum as one op (one tape node instead of four). Forward: Σ (x − t)²
 // accumulated in double, as sum() does. Backward, in ATen's order (mse_loss_backward):
@@ -115,7 +107,28 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   });
 }
 
+namespace {
+
+// The fused path: [N, C] logits, Int64 targets, no weight, no target equal to ignore_index.
+bool fused_cross_entropy_applies(const Tensor& logits, const Tensor& target,
+                                 const CrossEntropyOptions& options) {
+  if (logits.dim() != 2 || target.dtype() != Dtype::Int64 || options.weight.defined()) {
+    return false;
+  }
+  if (target.shape() != Shape{logits.size(0)}) return true;  // fails in its checks
+  const int64_t* classes = target.data<int64_t>();
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    if (classes[i] == options.ignore_index) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
+  if (!fused_cross_entropy_applies(logits, target, options)) {
+    return detail::cross_entropy_composed(logits, target, options);
+  }
   check_cross_entropy_arguments(logits, target, options);
   const int64_t rows = logits.size(0), classes = logits.size(1);
   const double smoothing = options.label_smoothing;
