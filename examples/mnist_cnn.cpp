@@ -30,15 +30,14 @@ class Net : public tg::nn::Module {
     fc2 = register_module("fc2", std::make_shared<tg::nn::Linear>(128, 10));
   }
 
-  // x [N, 1, 28, 28] → logits [N, 10]. main.py ends with log_softmax and trains with nll_loss;
-  // here the logits go to cross_entropy, which is the same function (nll_loss(log_softmax(x))).
+  // x [N, 1, 28, 28] → log-probabilities [N, 10], as main.py's Net.
   tg::Tensor forward(const tg::Tensor& input) override {
     tg::Tensor x = F::relu((*conv1)(input));
     x = F::relu((*conv2)(x));
     x = F::max_pool2d(x, 2);
     x = (*dropout1)(x).flatten(1);
     x = F::relu((*fc1)(x));
-    return (*fc2)((*dropout2)(x));
+    return F::log_softmax((*fc2)((*dropout2)(x)), 1);
   }
 
   std::shared_ptr<tg::nn::Conv2d> conv1, conv2;
@@ -73,9 +72,10 @@ void evaluate(Net& model, const tg::data::TensorDataset& test) {
   double loss_sum = 0;
   int64_t correct = 0;
   for (const tg::data::Batch& batch : tg::data::DataLoader(test, {.batch_size = 1000})) {
-    const tg::Tensor logits = model(batch.inputs);
-    loss_sum += tg::nn::cross_entropy(logits, batch.targets).item<float>() * batch.inputs.size(0);
-    const std::vector<int64_t> p = tg::argmax(logits, 1).to_vector<int64_t>();
+    const tg::Tensor log_probs = model(batch.inputs);
+    loss_sum += tg::nn::nll_loss(log_probs, batch.targets, {.reduction = tg::nn::Reduction::Sum})
+                    .item<float>();
+    const std::vector<int64_t> p = tg::argmax(log_probs, 1).to_vector<int64_t>();
     const std::vector<int64_t> t = batch.targets.to_vector<int64_t>();
     for (size_t i = 0; i < p.size(); ++i) correct += p[i] == t[i];
   }
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     int64_t done = 0;
     for (const tg::data::Batch& batch : loader) {
       optimizer.zero_grad();
-      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.targets);
+      const tg::Tensor loss = tg::nn::nll_loss(model(batch.inputs), batch.targets);
       loss.backward();
       optimizer.step();
       if (++done % 10 == 0 || done == loader.size()) {
