@@ -195,6 +195,22 @@ TEST_CASE("max and min along a dim return the first NaN and route the gradient t
   CHECK(tg::argmax(x.detach(), 0).item<int64_t>() == 1);
 }
 
+TEST_CASE("max and min along a non-last dim: first of ties, first NaN, per column",
+          "[reductions]") {
+  // Columns of [[1, nan, 2, 5], [3, 1, 2, nan], [3, nan, 0, 1]] along dim 0 (torch 1.13):
+  // max values [3, nan, 2, nan], indices [1, 0, 0, 1]; min values [1, nan, 0, nan], [0, 0, 2, 1].
+  const Tensor x = leaf64({1, kNaN, 2, 5, 3, 1, 2, kNaN, 3, kNaN, 0, 1}, {3, 4});
+  const tg::ValuesIndices most = tg::max(x, 0), least = tg::min(x, 0);
+  CHECK(most.indices.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 0, 1});
+  CHECK(least.indices.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 2, 1});
+  const std::vector<double> top = most.values.to_vector<double>();
+  CHECK(top[0] == 3);
+  CHECK(std::isnan(top[1]));
+  CHECK(top[2] == 2);
+  CHECK(std::isnan(top[3]));
+  CHECK(least.values.to_vector<double>()[2] == 0);
+}
+
 TEST_CASE("max and min along a dim keep the dtype and handle 0-d tensors", "[reductions]") {
   // Int64 [3, 1, 3]: max 3 at 0 (first of ties); Bool [false, true, true]: true at 1 (torch).
   const tg::ValuesIndices i = tg::max(tg::tensor({3, 1, 3}, {3}, {.dtype = Dtype::Int64}), 0);

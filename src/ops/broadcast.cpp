@@ -7,6 +7,9 @@
 #include "kernels/cpu_level.hpp"
 #include "ops/kernels.hpp"
 
+#include <optional>
+#include <utility>
+
 namespace tg {
 namespace {
 
@@ -23,9 +26,19 @@ void require_broadcastable(const Shape& small, const Shape& large, const char* o
 }
 
 // The common case of a bias gradient: [rows, columns] summed to [columns] or [1, columns].
-bool is_column_sum(const Shape& big, const Shape& small) {
-  return big.size() == 2 && ((small.size() == 1 && small[0] == big[1]) ||
-                             (small.size() == 2 && small[0] == 1 && small[1] == big[1]));
+// A sum over leading dimensions only ([N, O, K] → [O, K] or [1, O, K], a bias's [N, C] → [C]):
+// the column sums of big seen as [rows, columns]. Null for any other reduction.
+std::optional<std::pair<int64_t, int64_t>> as_column_sum(const Shape& big, const Shape& small) {
+  const size_t rank = big.size(), pad = rank - small.size();
+  const auto target = [&](size_t d) { return d < pad ? int64_t{1} : small[d - pad]; };
+  size_t kept = rank;  // the kept trailing dimensions start here
+  while (kept > 0 && target(kept - 1) == big[kept - 1]) --kept;
+  for (size_t d = 0; d < kept; ++d) {
+    if (target(d) != 1) return std::nullopt;
+  }
+  int64_t rows = 1, columns = 1;
+  for (size_t d = 0; d < rank; ++d) (d < kept ? rows : columns) *= big[d];
+  return std::pair{rows, columns};
 }
 
 template <class T, class Acc>
@@ -98,11 +111,12 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     std::vector<Acc> acc(static_cast<size_t>(shape_numel(shape)), Acc(0));
     const T* in = x.data<T>();
     const Shape& big = x.shape();
-    if (is_column_sum(big, shape)) {
+    if (const auto columns = as_column_sum(big, shape)) {
+      const auto [rows, width] = *columns;
       if constexpr (std::is_same_v<T, float>) {
-        detail::float_column_sums(in, big[0], big[1], acc.data());  // fast path, same result
+        detail::float_column_sums(in, rows, width, acc.data());  // fast path, same result
       } else {
-        column_sums(in, big[0], big[1], acc.data());
+        column_sums(in, rows, width, acc.data());
       }
     } else {
       const std::array<std::vector<int64_t>, 1> strides{broadcast_strides(shape, big)};

@@ -51,6 +51,36 @@ Shape with_extent(Shape shape, int64_t dim, int64_t n) {
   return shape;
 }
 
+// out[r, i, :] = in[r, at[i], :] over the lines `from`. Single elements (inner 1, as in im2col's
+// gather) are copied as typed words: a memcpy call per 4 bytes cost more than the copy.
+template <class Word>
+void copy_selected_words(const Word* in, Word* out, const Lines& from, const int64_t* at,
+                         int64_t n) {
+  for (int64_t r = 0; r < from.outer; ++r) {
+    for (int64_t i = 0; i < n; ++i) out[r * n + i] = in[r * from.extent + at[i]];
+  }
+}
+
+void copy_selected(const void* in, void* out, size_t element_size, const Lines& from,
+                   const int64_t* at, int64_t n) {
+  if (from.inner == 1 && element_size == 4) {
+    return copy_selected_words(static_cast<const uint32_t*>(in), static_cast<uint32_t*>(out), from,
+                               at, n);
+  }
+  if (from.inner == 1 && element_size == 8) {
+    return copy_selected_words(static_cast<const uint64_t*>(in), static_cast<uint64_t*>(out), from,
+                               at, n);
+  }
+  const size_t slice = static_cast<size_t>(from.inner) * element_size;
+  const char* source = static_cast<const char*>(in);
+  char* target = static_cast<char*>(out);
+  for (int64_t r = 0; r < from.outer; ++r) {
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(target + (r * n + i) * slice, source + (r * from.extent + at[i]) * slice, slice);
+    }
+  }
+}
+
 // out = zeros(shape); out[o, index[i], :] += source[o, i, :] — the gradient of index_select.
 Tensor index_add_into_zeros(const Tensor& source, int64_t dim, const Tensor& index,
                             const Shape& shape) {
@@ -185,15 +215,7 @@ Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
     fail("index_select: a 0-d tensor takes exactly one index, got {}", n);
   }
   Tensor y = make_tensor(with_extent(shape(), dim, n), dtype());
-  const size_t slice = static_cast<size_t>(from.inner) * dtype_size(dtype());
-  const int64_t* at = index.data<int64_t>();
-  const char* in = static_cast<const char*>(raw_data());
-  char* out = static_cast<char*>(y.raw_data());
-  for (int64_t r = 0; r < from.outer; ++r) {
-    for (int64_t i = 0; i < n; ++i) {
-      std::memcpy(out + (r * n + i) * slice, in + (r * from.extent + at[i]) * slice, slice);
-    }
-  }
+  copy_selected(raw_data(), y.raw_data(), dtype_size(dtype()), from, index.data<int64_t>(), n);
   return record(
       "index_select", y, {*this},
       [dim, index = SavedTensor(index), shape = this->shape()](const Tensor& gy) -> Grads {

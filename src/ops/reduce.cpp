@@ -8,6 +8,7 @@
 #include "ops/kernels.hpp"
 #include "ops/lines.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <type_traits>
@@ -67,6 +68,29 @@ int64_t best_index(const T* line, int64_t extent, int64_t stride, Better better)
     if (better(value, line[best * stride])) best = k;
   }
   return best;
+}
+
+// best_index for `inner` lines at once, row by row of a [extent, inner] block: the same choice
+// (first on ties, first NaN), with contiguous reads instead of a strided walk per line.
+template <class T, class Better>
+void sweep_best(const T* block, int64_t extent, int64_t inner, Better better, T* best_value,
+                int64_t* best) {
+  const auto is_nan = [](T v) {
+    if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+    return false;
+  };
+  std::copy_n(block, inner, best_value);
+  std::fill_n(best, inner, int64_t{0});
+  for (int64_t k = 1; k < extent; ++k) {
+    const T* row = block + k * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      if (is_nan(best_value[i])) continue;  // the first NaN stays
+      if (is_nan(row[i]) || better(row[i], best_value[i])) {
+        best_value[i] = row[i];
+        best[i] = k;
+      }
+    }
+  }
 }
 
 Tensor gather_along(const Tensor& x, const Tensor& index, int64_t dim);
@@ -134,11 +158,13 @@ ValuesIndices extreme_along(const Tensor& x, int64_t dim, bool keepdim, const ch
     T* best_value = values.data<T>();
     int64_t* best = indices.data<int64_t>();
     for (int64_t o = 0; o < lines.outer; ++o) {
-      for (int64_t i = 0; i < lines.inner; ++i) {
-        const T* line = in + o * lines.extent * lines.inner + i;
-        const int64_t j = o * lines.inner + i;
-        best[j] = best_index(line, lines.extent, lines.inner, better);
-        best_value[j] = line[best[j] * lines.inner];
+      const T* block = in + o * lines.extent * lines.inner;
+      if (lines.inner == 1) {
+        best[o] = best_index(block, lines.extent, 1, better);
+        best_value[o] = block[best[o]];
+      } else {
+        sweep_best(block, lines.extent, lines.inner, better, best_value + o * lines.inner,
+                   best + o * lines.inner);
       }
     }
   });

@@ -7,6 +7,7 @@
 #include "int64_range.hpp"
 #include "ops/kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -19,7 +20,8 @@ Tensor generate(Shape shape, const TensorOptions& options, F value_at) {
   Tensor t = make_tensor(std::move(shape), options.dtype);
   visit_dtype(options.dtype, [&]<class T>() {
     T* out = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(value_at(i));
+    const int64_t n = t.numel();  // once: the stores through out could alias a call's result
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(value_at(i));
   });
   if (options.requires_grad) t.set_requires_grad(true);
   return t;
@@ -55,7 +57,12 @@ Tensor with_requires_grad(Tensor t, const TensorOptions& options, const char* op
 
 Tensor full_named(Shape shape, double value, const TensorOptions& options, const char* op) {
   if (options.dtype == Dtype::Int64) require_int64_value(value, op);
-  return generate(std::move(shape), options, [value](int64_t) { return value; });
+  Tensor t = make_tensor(std::move(shape), options.dtype);
+  visit_dtype(options.dtype, [&]<class T>() {
+    std::fill_n(t.data<T>(), t.numel(), static_cast<T>(value));  // memset for zeros
+  });
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
 }
 
 // torch.linspace converts start and end to the dtype first; to Int64 by truncation.
