@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Runs tapegrad's and PyTorch's benchmarks alternately in one run, under the same OpenBLAS
 # kernel, and prints a table of ratios (tapegrad / PyTorch; below 1 means tapegrad is faster).
-#   bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S]
+#   bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]
+# (W3, the CNN, times B training steps and reports the median step × the 938 steps of an epoch.)
 # --avx512 unsets OPENBLAS_CORETYPE (this machine then picks AVX-512 kernels); otherwise the
 # environment's setting (Haswell here) is used for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=2 epochs=3 steps=20000 env_prefix=()
+rounds=2 epochs=3 steps=20000 batches=60 env_prefix=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --avx512) env_prefix=(env -u OPENBLAS_CORETYPE); shift ;;
     --rounds) rounds=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
-    *) echo "usage: bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S]" >&2; exit 2 ;;
+    --batches) batches=$2; shift 2 ;;
+    *) echo "usage: bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]" >&2; exit 2 ;;
   esac
 done
 ours=./build/bench/bench_train
@@ -26,6 +28,8 @@ for round in $(seq "$rounds"); do
   for threads in 1 2; do
     results[ours_w1_$threads]+="$(OPENBLAS_NUM_THREADS=$threads "${env_prefix[@]}" "$ours" fmnist --threads "$threads" --epochs "$epochs" | figure 'median seconds per epoch') "
     results[torch_w1_$threads]+="$(OPENBLAS_NUM_THREADS=$threads "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py fmnist --threads "$threads" --epochs "$epochs" | figure 'median seconds per epoch') "
+    results[ours_w3_$threads]+="$(OPENBLAS_NUM_THREADS=$threads "${env_prefix[@]}" "$ours" cnn --threads "$threads" --batches "$batches" | figure 'median seconds per epoch') "
+    results[torch_w3_$threads]+="$(OPENBLAS_NUM_THREADS=$threads "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py cnn --threads "$threads" --batches "$batches" | figure 'median seconds per epoch') "
   done
   results[ours_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" tiny --steps "$steps" | figure 'microseconds per step') "
   results[torch_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py tiny --steps "$steps" | figure 'microseconds per step') "
@@ -43,3 +47,5 @@ row() {
 row "W1 s/epoch, 1 core" ours_w1_1 torch_w1_1
 row "W1 s/epoch, 2 cores" ours_w1_2 torch_w1_2
 row "W2 us/step" ours_w2 torch_w2
+row "W3 s/epoch, 1 core" ours_w3_1 torch_w3_1
+row "W3 s/epoch, 2 cores" ours_w3_2 torch_w3_2

@@ -4,6 +4,8 @@ optimizer and batch order conventions; prints the same closing lines.
   torch_bench.py fmnist [--threads N] [--epochs E]   (torch.set_num_threads(1); OpenBLAS
                                                       threads come from OPENBLAS_NUM_THREADS=N)
   torch_bench.py tiny [--steps S]
+  torch_bench.py cnn [--threads N] [--batches B]    (torch.set_num_threads(N): its convolutions
+                                                      use PyTorch's own threads)
 """
 import argparse
 import gzip
@@ -80,16 +82,48 @@ def tiny(steps):
     print(f"microseconds per step: {elapsed / steps * 1e6:.3f}")
 
 
+def cnn(threads, batches, data_dir):
+    torch.set_num_threads(threads)
+    images = load_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"))
+    labels = load_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"))
+    x = torch.from_numpy(images.reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
+    y = torch.from_numpy(labels.astype(np.int64))
+    print(f"W3 fmnist-cnn (PyTorch {torch.__version__}): {threads} thread(s)")
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),
+                          nn.Dropout(0.25), nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    order = torch.randperm(len(x))
+    times = []
+    for step in range(10 + batches):
+        rows = order[step * 64:(step + 1) * 64]
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x[rows]), y[rows]).backward()
+        optimizer.step()
+        if step >= 10:
+            times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(f"median milliseconds per step: {median * 1e3:.2f}")
+    print(f"median seconds per epoch: {median * ((len(x) + 63) // 64):.2f}")
+    print(f"peak RSS MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["fmnist", "tiny"])
+    parser.add_argument("workload", choices=["fmnist", "tiny", "cnn"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
     if args.workload == "fmnist":
         fmnist(args.threads, args.epochs, args.data_dir)
+    elif args.workload == "cnn":
+        cnn(args.threads, args.batches, args.data_dir)
     else:
         tiny(args.steps)
 
