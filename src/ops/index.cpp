@@ -92,6 +92,12 @@ Tensor index_add_into_zeros(const Tensor& source, int64_t dim, const Tensor& ind
     const T* in = source.data<T>();
     T* o = out.data<T>();
     for (int64_t r = 0; r < to.outer; ++r) {
+      if (to.inner == 1) {  // single elements (im2col's col2im): no inner loop to set up
+        T* __restrict line = o + r * to.extent;
+        const T* __restrict from = in + r * n;
+        for (int64_t i = 0; i < n; ++i) line[at[i]] += from[i];
+        continue;
+      }
       for (int64_t i = 0; i < n; ++i) {
         T* line = o + (r * to.extent + at[i]) * to.inner;
         const T* from = in + (r * n + i) * to.inner;
