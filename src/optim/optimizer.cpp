@@ -7,6 +7,14 @@ namespace tg::optim {
 Stateful::~Stateful() = default;
 Optimizer::~Optimizer() = default;
 
+std::optional<double> Optimizer::group_option(size_t, std::string_view) const {
+  return std::nullopt;
+}
+
+void Optimizer::set_group_option(size_t, std::string_view name, double) {
+  fail("{}.set_group_option: no numeric option '{}'", this->name(), name);
+}
+
 // torch/optim/optimizer.py: `with torch.enable_grad(): loss = closure()`, then the update.
 Tensor Optimizer::step(std::function<Tensor()> closure) {
   Tensor loss = closure ? detail::evaluate_closure(closure) : Tensor();

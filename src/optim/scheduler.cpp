@@ -206,6 +206,86 @@ std::vector<double> CosineAnnealingWarmRestarts::get_lr() const {
   return lrs;
 }
 
+OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
+                       OneCycleLROptions options)
+    : LRScheduler(optimizer),
+      max_lr_(max_lr),
+      initial_lr_(max_lr / options.div_factor),
+      min_lr_(initial_lr_ / options.final_div_factor),
+      total_steps_(total_steps),
+      options_(options) {
+  if (total_steps <= 0)
+    fail("OneCycleLR: invalid total_steps: {} (expected total_steps > 0)", total_steps);
+  if (!(options.pct_start >= 0 && options.pct_start <= 1))
+    fail("OneCycleLR: invalid pct_start: {} (expected 0 <= pct_start <= 1)", options.pct_start);
+  if (options.cycle_momentum) {
+    for (const char* name : {"momentum", "beta1"}) {
+      if (!momentum_name_ && optimizer.group_option(0, name)) momentum_name_ = name;
+    }
+    if (!momentum_name_) {
+      fail("OneCycleLR: {} has no momentum or beta1 option to cycle (set cycle_momentum = false)",
+           optimizer.name());
+    }
+  }
+  base_lrs_.assign(base_lrs_.size(), initial_lr_);  // PyTorch's group['initial_lr']
+  apply_initial_lr();
+}
+
+// PyTorch's _annealing_cos and _annealing_linear.
+double OneCycleLR::anneal(double start, double end, double pct) const {
+  if (options_.anneal_strategy == OneCycleLROptions::Anneal::Linear) {
+    return (end - start) * pct + start;
+  }
+  const double cos_out = std::cos(std::numbers::pi * pct) + 1;
+  return end + (start - end) / 2.0 * cos_out;
+}
+
+// The phase holding this step, and the position within it; the momentum is set here too (the
+// optimizer is held by reference), as PyTorch's get_lr does.
+std::vector<double> OneCycleLR::get_lr() const {
+  if (last_epoch_ > total_steps_) {
+    fail("OneCycleLR: tried to step {} times; the specified number of total steps is {}",
+         last_epoch_ + 1, total_steps_);
+  }
+  struct Phase {
+    double end_step, start_lr, end_lr, start_momentum, end_momentum;
+  };
+  const double total = static_cast<double>(total_steps_), pct = options_.pct_start;
+  const double low = options_.base_momentum, high = options_.max_momentum;
+  std::vector<Phase> phases;
+  if (options_.three_phase) {
+    phases = {{pct * total - 1, initial_lr_, max_lr_, high, low},
+              {2 * pct * total - 2, max_lr_, initial_lr_, low, high},
+              {total - 1, initial_lr_, min_lr_, high, high}};
+  } else {
+    phases = {{pct * total - 1, initial_lr_, max_lr_, high, low},
+              {total - 1, max_lr_, min_lr_, low, high}};
+  }
+  const auto step = static_cast<double>(last_epoch_);
+  double start_step = 0, lr = 0, momentum = 0;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    const Phase& phase = phases[i];
+    if (step <= phase.end_step || i + 1 == phases.size()) {
+      double position = (step - start_step) / (phase.end_step - start_step);
+      // PyTorch allows one step past the schedule (the rate after the last optimizer step,
+      // never used by it) and extrapolates there; annealed linearly that rate is negative, which
+      // every optimizer here rejects, so the linear schedule holds its end value instead.
+      if (options_.anneal_strategy == OneCycleLROptions::Anneal::Linear)
+        position = std::min(position, 1.0);
+      lr = anneal(phase.start_lr, phase.end_lr, position);
+      momentum = anneal(phase.start_momentum, phase.end_momentum, position);
+      break;
+    }
+    start_step = phase.end_step;
+  }
+  if (momentum_name_) {
+    for (size_t g = 0; g < optimizer_.param_group_count(); ++g) {
+      optimizer_.set_group_option(g, momentum_name_, momentum);
+    }
+  }
+  return std::vector<double>(optimizer_.param_group_count(), lr);
+}
+
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
     : optimizer_(optimizer), options_(options) {
   if (!(options.factor > 0 && options.factor < 1)) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -62,6 +63,12 @@ class Optimizer : public Stateful {
   virtual void set_group_lr(size_t group, double lr) = 0;
   /// Every group's learning rate, in group order.
   std::vector<double> group_lrs() const;
+  /// A numeric option of one group by its name in the options' field list ("momentum",
+  /// "beta1"); nullopt when the algorithm has no such option (what schedulers such as
+  /// OneCycleLR use to cycle the momentum).
+  virtual std::optional<double> group_option(size_t group, std::string_view name) const;
+  /// Sets that option, checked like the constructor's; an unknown name is a tg::Error.
+  virtual void set_group_option(size_t group, std::string_view name, double value);
   /// Every parameter of every group, in order.
   virtual std::vector<Tensor> parameters() const = 0;
   /// Exports options, per-parameter buffers and step counts (see StateDict).
@@ -204,6 +211,31 @@ class OptimizerBase : public Optimizer {
   void set_group_lr(size_t group, double lr) override {
     Options changed = group_at(group, "set_group_lr").options;
     changed.lr = lr;
+    changed.validate();
+    groups_[group].options = changed;
+  }
+  std::optional<double> group_option(size_t group, std::string_view name) const override {
+    Options options = group_at(group, "group_option").options;
+    std::optional<double> found;
+    options.for_each_field([&](const char* field, auto& value) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>) {
+        if (name == field) found = value;
+      }
+    });
+    return found;
+  }
+  void set_group_option(size_t group, std::string_view name, double value) override {
+    Options changed = group_at(group, "set_group_option").options;
+    bool found = false;
+    changed.for_each_field([&](const char* field, auto& option) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(option)>, double>) {
+        if (name == field) {
+          option = value;
+          found = true;
+        }
+      }
+    });
+    if (!found) fail("{}.set_group_option: no numeric option '{}'", Options::kName, name);
     changed.validate();
     groups_[group].options = changed;
   }

@@ -119,6 +119,37 @@ class CosineAnnealingWarmRestarts : public LRScheduler {
   double eta_min_;
 };
 
+/// Options of OneCycleLR beyond max_lr and total_steps; defaults are PyTorch's.
+struct OneCycleLROptions {
+  enum class Anneal { Cos, Linear };
+  double pct_start = 0.3;  ///< share of the steps spent raising the rate
+  Anneal anneal_strategy = Anneal::Cos;
+  bool cycle_momentum = true;  ///< the optimizer's momentum (or beta1) moves opposite the rate
+  double base_momentum = 0.85;
+  double max_momentum = 0.95;
+  double div_factor = 25;         ///< initial_lr = max_lr / div_factor
+  double final_div_factor = 1e4;  ///< min_lr = initial_lr / final_div_factor
+  bool three_phase = false;       ///< back down to initial_lr, then to min_lr
+};
+
+/// The 1cycle policy (Smith and Topin, 2017): the rate rises from max_lr/div_factor to max_lr
+/// over pct_start of total_steps and anneals to min_lr by the end, the momentum doing the
+/// opposite. Step it after every batch, at most total_steps times. With cycle_momentum the
+/// optimizer needs a "momentum" option (Momentum, RMSProp) or a "beta1" (the Adam family).
+class OneCycleLR : public LRScheduler {
+ public:
+  OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
+             OneCycleLROptions options = {});
+
+ private:
+  std::vector<double> get_lr() const override;
+  double anneal(double start, double end, double pct) const;
+  double max_lr_, initial_lr_, min_lr_;
+  int64_t total_steps_;
+  OneCycleLROptions options_;
+  const char* momentum_name_ = nullptr;  // "momentum" or "beta1" when cycling
+};
+
 /// Options of ReduceLROnPlateau; defaults are PyTorch's.
 struct ReduceLROnPlateauOptions {
   enum class Mode { Min, Max };
