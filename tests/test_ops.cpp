@@ -112,6 +112,37 @@ TEST_CASE("max and min route the gradient to the NaNs when the result is NaN", "
   CHECK(x.grad().to_vector<float>() == V{0, 1, 0});
 }
 
+TEST_CASE("max and min of long tensors: the best at any position, NaN wins, first of -0 and +0",
+          "[ops]") {
+  // Long enough for the vectorized sweep and its tail; the result is checked against a plain
+  // scan, with the best (or a NaN) placed at every position in turn.
+  using Full = Tensor (*)(const Tensor&);
+  for (Dtype dtype : {Dtype::Float32, Dtype::Float64}) {
+    for (int64_t n : {1, 7, 64, 203}) {
+      for (int64_t at = 0; at < n; ++at) {
+        std::vector<double> values(n);
+        for (int64_t i = 0; i < n; ++i) values[i] = std::sin(0.7 * static_cast<double>(i));
+        values[at] = 5;
+        CHECK(tg::max(tg::tensor(values, {n}, {.dtype = dtype})).item<double>() == 5);
+        values[at] = -5;
+        CHECK(tg::min(tg::tensor(values, {n}, {.dtype = dtype})).item<double>() == -5);
+        values[at] = NAN;
+        for (Full extreme : {Full(&tg::max), Full(&tg::min)})
+          CHECK(std::isnan(extreme(tg::tensor(values, {n}, {.dtype = dtype})).item<double>()));
+      }
+    }
+    // Between -0 and +0 the first wins, on every CPU. (PyTorch's pick follows its vector layout:
+    // torch.tensor([-0., 0.]).max() is 0., but -0. at 40 and 0. at 90 of 100 gives -0.)
+    std::vector<double> zeros(100, -1.0);
+    zeros[44] = -0.0;  // in a later vector lane than 81: the lanes alone would pick +0
+    zeros[81] = 0.0;
+    CHECK(std::signbit(tg::max(tg::tensor(zeros, {100}, {.dtype = dtype})).item<double>()));
+    std::swap(zeros[44], zeros[81]);
+    CHECK(!std::signbit(tg::max(tg::tensor(zeros, {100}, {.dtype = dtype})).item<double>()));
+  }
+  CHECK(tg::max(tg::arange(100, {.dtype = Dtype::Int64})).item<int64_t>() == 99);
+}
+
 TEST_CASE("Int64 + - * and negation wrap around as in PyTorch, without undefined behaviour",
           "[ops]") {
   // torch.tensor([2**63 - 1]) + 1 is [-2**63]; torch.tensor([2**63 - 1]) * 2 is [-2];
