@@ -16,6 +16,13 @@ std::vector<double> run_epoch_scheduler(const tg::testing::FixtureCase& c) {
   SGD optimizer({p}, {.lr = 0.1});
   const auto count = [&](const char* key) { return static_cast<int64_t>(c.option(key, 0)); };
   std::unique_ptr<LRScheduler> scheduler;
+  std::vector<std::unique_ptr<LRScheduler>> children;  // of the composites, by name
+  const auto parts = [&](auto... made) {
+    (children.push_back(std::unique_ptr<LRScheduler>(made)), ...);
+    std::vector<LRScheduler*> out;
+    for (auto& child : children) out.push_back(child.get());
+    return out;
+  };
   if (c.name == "step_lr") {
     scheduler = std::make_unique<StepLR>(optimizer, count("step_size"), c.option("gamma", 0));
   } else if (c.name == "exponential_lr") {
@@ -37,6 +44,28 @@ std::vector<double> run_epoch_scheduler(const tg::testing::FixtureCase& c) {
                                            c.option("end_factor", 0), count("total_iters"));
   } else if (c.name == "linear_lr_default") {
     scheduler = std::make_unique<LinearLR>(optimizer);
+  } else if (c.name == "constant_lr") {
+    scheduler =
+        std::make_unique<ConstantLR>(optimizer, c.option("factor", 0), count("total_iters"));
+  } else if (c.name == "sequential_warmup_cosine") {
+    // Constructed in the fixture script's order: each constructor sets rates, as in PyTorch.
+    scheduler = std::make_unique<SequentialLR>(
+        optimizer,
+        parts(new LinearLR(optimizer, 0.1, 1, 5), new CosineAnnealingLR(optimizer, 20, 0.001)),
+        std::vector<int64_t>{5});
+  } else if (c.name == "sequential_three") {
+    scheduler = std::make_unique<SequentialLR>(
+        optimizer,
+        parts(new ConstantLR(optimizer, 0.5, 3), new ExponentialLR(optimizer, 0.9),
+              new MultiStepLR(optimizer, {3, 8}, 0.5)),
+        std::vector<int64_t>{4, 20});
+  } else if (c.name == "chained_constant_exponential") {
+    scheduler = std::make_unique<ChainedScheduler>(
+        parts(new ConstantLR(optimizer, 0.1, 2), new ExponentialLR(optimizer, 0.9)));
+  } else if (c.name == "chained_linear_step") {
+    scheduler = std::make_unique<ChainedScheduler>(parts(new LinearLR(optimizer, 0.25, 1, 8),
+                                                         new StepLR(optimizer, 10, 0.5),
+                                                         new CosineAnnealingLR(optimizer, 15)));
   } else {
     REQUIRE(c.name.rfind("cosine_warm_restarts", 0) == 0);
     scheduler = std::make_unique<CosineAnnealingWarmRestarts>(
@@ -201,6 +230,17 @@ TEST_CASE("schedulers reject invalid settings and restore their state", "[optim]
   CHECK_TG_ERROR(LinearLR(optimizer, 0.5, 1, 0), "LinearLR: invalid total_iters: 0");
   CHECK_TG_ERROR(CosineAnnealingWarmRestarts(optimizer, 0), "invalid T_0: 0");
   CHECK_TG_ERROR(CosineAnnealingWarmRestarts(optimizer, 5, 0), "invalid T_mult: 0");
+  CHECK_TG_ERROR(ConstantLR(optimizer, 0), "ConstantLR: invalid factor: 0");
+  CHECK_TG_ERROR(ChainedScheduler({}), "ChainedScheduler: expected at least one scheduler");
+  {
+    StepLR a(optimizer, 3);
+    CHECK_TG_ERROR(SequentialLR(optimizer, {&a}, {2}), "one milestone fewer than schedulers");
+    SGD other({p}, {.lr = 0.1});
+    StepLR b(other, 3);
+    CHECK_TG_ERROR(SequentialLR(optimizer, {&a, &b}, {2}),
+                   "SequentialLR: scheduler 1 belongs to another optimizer");
+    CHECK_TG_ERROR(ChainedScheduler({&a, &b}), "ChainedScheduler: scheduler 1 belongs");
+  }
   CHECK(optimizer.lr() == 0.1);  // a rejected scheduler leaves the rate alone
 
   CosineAnnealingLR first(optimizer, 10);
@@ -214,4 +254,33 @@ TEST_CASE("schedulers reject invalid settings and restore their state", "[optim]
   resumed.load_state_dict(saved);
   resumed.step();
   CHECK(optimizer.lr() == lr_after_5);
+}
+
+TEST_CASE("SequentialLR and ChainedScheduler resume from their saved state", "[optim][scheduler]") {
+  // A warm-up, then cosine annealing (sequential) under a chained step decay; saved at epoch 7,
+  // the resumed copy must set the same rates as the original from then on.
+  struct Run {
+    tg::Tensor p = tg::zeros({1}, {.requires_grad = true});
+    SGD optimizer{{p}, {.lr = 0.1}};
+    LinearLR warmup{optimizer, 0.1, 1, 4};
+    CosineAnnealingLR cosine{optimizer, 10, 0.001};
+    SequentialLR sequential{optimizer, {&warmup, &cosine}, {4}};
+    StepLR decay{optimizer, 6, 0.5};
+    ChainedScheduler chained{{&sequential, &decay}};
+  };
+  Run first;
+  for (int e = 0; e < 7; ++e) first.chained.step();
+  const StateDict saved = first.chained.state_dict();
+  CHECK(saved.count("scheduler.0.scheduler.1.last_epoch") == 1);
+  Run second;
+  second.optimizer.set_lr(first.optimizer.lr());
+  second.chained.load_state_dict(saved);
+  for (int e = 0; e < 12; ++e) {
+    first.chained.step();
+    second.chained.step();
+    CHECK(second.optimizer.lr() == first.optimizer.lr());
+  }
+  StateDict bad = saved;
+  bad["scheduler.5.last_epoch"] = saved.at("last_epoch");
+  CHECK_TG_ERROR(second.chained.load_state_dict(bad), "names scheduler 5 of 2");
 }

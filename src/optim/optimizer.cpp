@@ -34,6 +34,12 @@ std::vector<double> Optimizer::group_lrs() const {
   return lrs;
 }
 
+std::vector<double> Optimizer::initial_lrs() {
+  for (size_t group = initial_lrs_.size(); group < param_group_count(); ++group)
+    initial_lrs_.push_back(group_lr(group));
+  return initial_lrs_;
+}
+
 void Optimizer::set_lr(double lr) {
   for (size_t group = 0; group < param_group_count(); ++group) set_group_lr(group, lr);
 }

@@ -20,7 +20,7 @@ int64_t python_mod(int64_t a, int64_t m) { return ((a % m) + m) % m; }
 }  // namespace
 
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
-  base_lrs_ = optimizer_.group_lrs();
+  base_lrs_ = optimizer_.initial_lrs();
 }
 
 LRScheduler::~LRScheduler() = default;
@@ -29,6 +29,12 @@ void LRScheduler::step() {
   ++last_epoch_;
   const std::vector<double> lrs = get_lr();
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_group_lr(g, lrs[g]);
+}
+
+void LRScheduler::restart() {
+  last_epoch_ = 0;
+  for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_group_lr(g, base_lrs_[g]);
+  apply_initial_lr();
 }
 
 void LRScheduler::apply_initial_lr() {
@@ -177,6 +183,26 @@ std::vector<double> LinearLR::get_lr() const {
   return lrs;
 }
 
+ConstantLR::ConstantLR(Optimizer& optimizer, double factor, int64_t total_iters)
+    : LRScheduler(optimizer), factor_(factor), total_iters_(total_iters) {
+  if (!(factor > 0 && factor <= 1))
+    fail("ConstantLR: invalid factor: {} (expected 0 < factor <= 1)", factor);
+  if (total_iters < 0)
+    fail("ConstantLR: invalid total_iters: {} (expected total_iters >= 0)", total_iters);
+  apply_initial_lr();
+}
+
+// PyTorch's recursive form: lr·factor at epoch 0, lr/factor at epoch total_iters.
+std::vector<double> ConstantLR::get_lr() const {
+  std::vector<double> lrs = optimizer_.group_lrs();
+  if (last_epoch_ == 0) {
+    for (double& lr : lrs) lr *= factor_;
+  } else if (last_epoch_ == total_iters_) {
+    for (double& lr : lrs) lr *= 1.0 / factor_;
+  }
+  return lrs;
+}
+
 CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0,
                                                          int64_t T_mult, double eta_min)
     : LRScheduler(optimizer), T_0_(T_0), T_mult_(T_mult), eta_min_(eta_min) {
@@ -228,6 +254,7 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
     }
   }
   base_lrs_.assign(base_lrs_.size(), initial_lr_);  // PyTorch's group['initial_lr']
+  optimizer.set_initial_lrs(base_lrs_);
   apply_initial_lr();
 }
 

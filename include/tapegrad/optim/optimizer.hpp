@@ -63,6 +63,13 @@ class Optimizer : public Stateful {
   virtual void set_group_lr(size_t group, double lr) = 0;
   /// Every group's learning rate, in group order.
   std::vector<double> group_lrs() const;
+  /// PyTorch's group['initial_lr']: each group's rate when the first scheduler was attached
+  /// (set then, once, and for groups added later when a scheduler first sees them). Every
+  /// scheduler's base rates, so a second scheduler starts from the configured rate, not from
+  /// the one a warm-up has already lowered.
+  std::vector<double> initial_lrs();
+  /// Overwrites them (OneCycleLR starts from max_lr / div_factor, as in PyTorch).
+  void set_initial_lrs(std::vector<double> lrs) { initial_lrs_ = std::move(lrs); }
   /// A numeric option of one group by its name in the options' field list ("momentum",
   /// "beta1"); nullopt when the algorithm has no such option (what schedulers such as
   /// OneCycleLR use to cycle the momentum).
@@ -75,6 +82,9 @@ class Optimizer : public Stateful {
   StateDict state_dict() const override = 0;
   /// Restores a state_dict() of an optimizer with the same parameters; checks everything first.
   void load_state_dict(const StateDict& state) override = 0;
+
+ private:
+  std::vector<double> initial_lrs_;
 };
 
 /// What every per-parameter state has: whether it was allocated, and how many updates it saw.

@@ -17,11 +17,16 @@ class LRScheduler : public Stateful {
   explicit LRScheduler(Optimizer& optimizer);
   virtual ~LRScheduler();
   /// Advances one epoch and sets the new learning rates.
-  void step();
+  virtual void step();
+  /// Back to epoch 0, from the base rates (PyTorch's step(0): what SequentialLR does to the
+  /// scheduler whose milestone has come).
+  void restart();
   /// The learning rates set by the last step (or the initial ones).
   std::vector<double> get_last_lr() const;
   /// Epochs stepped so far.
   int64_t last_epoch() const { return last_epoch_; }
+  /// The optimizer whose rates it sets.
+  Optimizer& optimizer() const { return optimizer_; }
   /// last_epoch and base learning rates, for checkpoints.
   StateDict state_dict() const override;
   void load_state_dict(const StateDict& state) override;
@@ -105,6 +110,18 @@ class LinearLR : public LRScheduler {
   int64_t total_iters_;
 };
 
+/// The rate times factor for the first total_iters epochs, then the rate itself (a constant
+/// warm-up; PyTorch's ConstantLR).
+class ConstantLR : public LRScheduler {
+ public:
+  explicit ConstantLR(Optimizer& optimizer, double factor = 1.0 / 3, int64_t total_iters = 5);
+
+ private:
+  std::vector<double> get_lr() const override;
+  double factor_;
+  int64_t total_iters_;
+};
+
 /// Cosine annealing from the base rate to eta_min over T_i epochs, then a restart at the base
 /// rate; T_0 for the first cycle, each next one T_mult times longer (SGDR, Loshchilov and
 /// Hutter, 2017).
@@ -148,6 +165,40 @@ class OneCycleLR : public LRScheduler {
   int64_t total_steps_;
   OneCycleLROptions options_;
   const char* momentum_name_ = nullptr;  // "momentum" or "beta1" when cycling
+};
+
+/// Runs schedulers one after another: schedulers[i] from milestones[i - 1] on, restarted at
+/// its milestone (PyTorch's SequentialLR, e.g. a LinearLR warm-up, then CosineAnnealingLR).
+/// Holds the schedulers by reference; they must share its optimizer and outlive it.
+class SequentialLR : public LRScheduler {
+ public:
+  SequentialLR(Optimizer& optimizer, std::vector<LRScheduler*> schedulers,
+               std::vector<int64_t> milestones);
+  void step() override;
+  /// Its epoch and every scheduler's state under "scheduler.<i>.".
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
+
+ private:
+  std::vector<double> get_lr() const override;
+  std::vector<LRScheduler*> schedulers_;
+  std::vector<int64_t> milestones_;
+};
+
+/// Steps every scheduler, in order, at each step: their recursive factors multiply (PyTorch's
+/// ChainedScheduler, e.g. a ConstantLR warm-up on top of ExponentialLR). Holds them by reference;
+/// they must share one optimizer and outlive it.
+class ChainedScheduler : public LRScheduler {
+ public:
+  explicit ChainedScheduler(std::vector<LRScheduler*> schedulers);
+  void step() override;
+  /// Every scheduler's state under "scheduler.<i>.".
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
+
+ private:
+  std::vector<double> get_lr() const override;
+  std::vector<LRScheduler*> schedulers_;
 };
 
 /// Options of ReduceLROnPlateau; defaults are PyTorch's.

@@ -1,0 +1,121 @@
+// Schedulers made of schedulers: SequentialLR and ChainedScheduler, after
+// torch/optim/lr_scheduler.py (1.13).
+
+#include <tapegrad/optim/scheduler.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <string>
+
+namespace tg::optim {
+namespace {
+
+void check_shared_optimizer(const char* op, const Optimizer& optimizer,
+                            const std::vector<LRScheduler*>& schedulers) {
+  if (schedulers.empty()) fail("{}: expected at least one scheduler, got none", op);
+  for (size_t i = 0; i < schedulers.size(); ++i) {
+    if (schedulers[i] == nullptr) fail("{}: scheduler {} is null", op, i);
+    if (&schedulers[i]->optimizer() != &optimizer)
+      fail("{}: scheduler {} belongs to another optimizer than scheduler 0", op, i);
+  }
+}
+
+Optimizer& optimizer_of_first(const std::vector<LRScheduler*>& schedulers) {
+  if (schedulers.empty() || schedulers[0] == nullptr)
+    fail("ChainedScheduler: expected at least one scheduler, got none");
+  return schedulers[0]->optimizer();
+}
+
+// Each scheduler's state under "scheduler.<i>.", beside `own`.
+StateDict nest(StateDict own, const std::vector<LRScheduler*>& schedulers) {
+  for (size_t i = 0; i < schedulers.size(); ++i) {
+    for (auto& [key, value] : schedulers[i]->state_dict())
+      own[fmt::format("scheduler.{}.{}", i, key)] = value;
+  }
+  return own;
+}
+
+// The inverse of nest: each scheduler loads its part (checking it); what is left is returned.
+StateDict unnest(const char* op, const StateDict& state,
+                 const std::vector<LRScheduler*>& schedulers) {
+  std::vector<StateDict> parts(schedulers.size());
+  StateDict own;
+  for (const auto& [key, value] : state) {
+    size_t i = 0;
+    int end = 0;
+    if (key.rfind("scheduler.", 0) == 0 &&
+        std::sscanf(key.c_str(), "scheduler.%zu.%n", &i, &end) == 1 && end > 0) {
+      if (i >= schedulers.size())
+        fail("{}.load_state_dict: '{}' names scheduler {} of {}", op, key, i, schedulers.size());
+      parts[i][key.substr(static_cast<size_t>(end))] = value;
+    } else {
+      own[key] = value;
+    }
+  }
+  for (size_t i = 0; i < schedulers.size(); ++i) schedulers[i]->load_state_dict(parts[i]);
+  return own;
+}
+
+}  // namespace
+
+SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<LRScheduler*> schedulers,
+                           std::vector<int64_t> milestones)
+    : LRScheduler(optimizer),
+      schedulers_(std::move(schedulers)),
+      milestones_(std::move(milestones)) {
+  check_shared_optimizer("SequentialLR", optimizer, schedulers_);
+  if (milestones_.size() + 1 != schedulers_.size()) {
+    fail(
+        "SequentialLR: expected one milestone fewer than schedulers, got {} schedulers and {} "
+        "milestones",
+        schedulers_.size(), milestones_.size());
+  }
+  if (!std::is_sorted(milestones_.begin(), milestones_.end()))
+    fail("SequentialLR: milestones must be in increasing order");
+  // PyTorch resets every rate to initial_lr and runs the first scheduler's epoch 0 again.
+  schedulers_[0]->restart();
+}
+
+// The scheduler of this epoch (bisect_right over the milestones) steps, or starts at its milestone.
+void SequentialLR::step() {
+  ++last_epoch_;
+  const auto index =
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
+  LRScheduler& current = *schedulers_[static_cast<size_t>(index)];
+  if (index > 0 && milestones_[static_cast<size_t>(index) - 1] == last_epoch_) {
+    current.restart();
+  } else {
+    current.step();
+  }
+}
+
+std::vector<double> SequentialLR::get_lr() const { return optimizer_.group_lrs(); }
+
+StateDict SequentialLR::state_dict() const { return nest(LRScheduler::state_dict(), schedulers_); }
+
+void SequentialLR::load_state_dict(const StateDict& state) {
+  LRScheduler::load_state_dict(unnest("SequentialLR", state, schedulers_));
+}
+
+ChainedScheduler::ChainedScheduler(std::vector<LRScheduler*> schedulers)
+    : LRScheduler(optimizer_of_first(schedulers)), schedulers_(std::move(schedulers)) {
+  check_shared_optimizer("ChainedScheduler", optimizer_, schedulers_);
+}
+
+void ChainedScheduler::step() {
+  ++last_epoch_;
+  for (LRScheduler* scheduler : schedulers_) scheduler->step();
+}
+
+std::vector<double> ChainedScheduler::get_lr() const { return optimizer_.group_lrs(); }
+
+StateDict ChainedScheduler::state_dict() const {
+  return nest(LRScheduler::state_dict(), schedulers_);
+}
+
+void ChainedScheduler::load_state_dict(const StateDict& state) {
+  LRScheduler::load_state_dict(unnest("ChainedScheduler", state, schedulers_));
+}
+
+}  // namespace tg::optim
