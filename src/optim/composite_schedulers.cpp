@@ -59,63 +59,56 @@ StateDict unnest(const char* op, const StateDict& state,
 
 }  // namespace
 
+CompositeScheduler::CompositeScheduler(const char* name, Optimizer& optimizer,
+                                       std::vector<LRScheduler*> parts)
+    : LRScheduler(optimizer), name_(name), parts_(std::move(parts)) {
+  check_shared_optimizer(name, optimizer, parts_);
+}
+
+std::vector<double> CompositeScheduler::get_lr() const { return optimizer_.group_lrs(); }
+
+StateDict CompositeScheduler::state_dict() const { return nest(LRScheduler::state_dict(), parts_); }
+
+void CompositeScheduler::load_state_dict(const StateDict& state) {
+  LRScheduler::load_state_dict(unnest(name_, state, parts_));
+}
+
 SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<LRScheduler*> schedulers,
                            std::vector<int64_t> milestones)
-    : LRScheduler(optimizer),
-      schedulers_(std::move(schedulers)),
+    : CompositeScheduler("SequentialLR", optimizer, std::move(schedulers)),
       milestones_(std::move(milestones)) {
-  check_shared_optimizer("SequentialLR", optimizer, schedulers_);
-  if (milestones_.size() + 1 != schedulers_.size()) {
+  if (milestones_.size() + 1 != parts_.size()) {
     fail(
         "SequentialLR: expected one milestone fewer than schedulers, got {} schedulers and {} "
         "milestones",
-        schedulers_.size(), milestones_.size());
+        parts_.size(), milestones_.size());
   }
   if (!std::is_sorted(milestones_.begin(), milestones_.end()))
     fail("SequentialLR: milestones must be in increasing order");
   // PyTorch resets every rate to initial_lr and runs the first scheduler's epoch 0 again.
-  schedulers_[0]->restart();
+  parts_[0]->restart();
 }
 
-// The scheduler of this epoch (bisect_right over the milestones) steps, or starts at its milestone.
+// The scheduler of this epoch (bisect_right over the milestones) steps, or starts at its
+// milestone.
 void SequentialLR::step() {
   ++last_epoch_;
-  const auto index =
-      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
-  LRScheduler& current = *schedulers_[static_cast<size_t>(index)];
-  if (index > 0 && milestones_[static_cast<size_t>(index) - 1] == last_epoch_) {
-    current.restart();
+  const auto index = static_cast<size_t>(
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin());
+  if (index > 0 && milestones_[index - 1] == last_epoch_) {
+    parts_[index]->restart();
   } else {
-    current.step();
+    parts_[index]->step();
   }
 }
 
-std::vector<double> SequentialLR::get_lr() const { return optimizer_.group_lrs(); }
-
-StateDict SequentialLR::state_dict() const { return nest(LRScheduler::state_dict(), schedulers_); }
-
-void SequentialLR::load_state_dict(const StateDict& state) {
-  LRScheduler::load_state_dict(unnest("SequentialLR", state, schedulers_));
-}
-
 ChainedScheduler::ChainedScheduler(std::vector<LRScheduler*> schedulers)
-    : LRScheduler(optimizer_of_first(schedulers)), schedulers_(std::move(schedulers)) {
-  check_shared_optimizer("ChainedScheduler", optimizer_, schedulers_);
-}
+    // A copy, not a move: the optimizer is read from the list in the same argument list.
+    : CompositeScheduler("ChainedScheduler", optimizer_of_first(schedulers), schedulers) {}
 
 void ChainedScheduler::step() {
   ++last_epoch_;
-  for (LRScheduler* scheduler : schedulers_) scheduler->step();
-}
-
-std::vector<double> ChainedScheduler::get_lr() const { return optimizer_.group_lrs(); }
-
-StateDict ChainedScheduler::state_dict() const {
-  return nest(LRScheduler::state_dict(), schedulers_);
-}
-
-void ChainedScheduler::load_state_dict(const StateDict& state) {
-  LRScheduler::load_state_dict(unnest("ChainedScheduler", state, schedulers_));
+  for (LRScheduler* scheduler : parts_) scheduler->step();
 }
 
 }  // namespace tg::optim

@@ -167,38 +167,38 @@ class OneCycleLR : public LRScheduler {
   const char* momentum_name_ = nullptr;  // "momentum" or "beta1" when cycling
 };
 
+/// A scheduler made of schedulers that share its optimizer and outlive it (held by pointer).
+/// Its state is its own epoch and every part's state under "scheduler.<i>.".
+class CompositeScheduler : public LRScheduler {
+ public:
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
+
+ protected:
+  CompositeScheduler(const char* name, Optimizer& optimizer, std::vector<LRScheduler*> parts);
+  std::vector<double> get_lr() const override;  // the parts set the rates
+  const char* name_;
+  std::vector<LRScheduler*> parts_;
+};
+
 /// Runs schedulers one after another: schedulers[i] from milestones[i - 1] on, restarted at
 /// its milestone (PyTorch's SequentialLR, e.g. a LinearLR warm-up, then CosineAnnealingLR).
-/// Holds the schedulers by reference; they must share its optimizer and outlive it.
-class SequentialLR : public LRScheduler {
+class SequentialLR : public CompositeScheduler {
  public:
   SequentialLR(Optimizer& optimizer, std::vector<LRScheduler*> schedulers,
                std::vector<int64_t> milestones);
   void step() override;
-  /// Its epoch and every scheduler's state under "scheduler.<i>.".
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& state) override;
 
  private:
-  std::vector<double> get_lr() const override;
-  std::vector<LRScheduler*> schedulers_;
   std::vector<int64_t> milestones_;
 };
 
 /// Steps every scheduler, in order, at each step: their recursive factors multiply (PyTorch's
-/// ChainedScheduler, e.g. a ConstantLR warm-up on top of ExponentialLR). Holds them by reference;
-/// they must share one optimizer and outlive it.
-class ChainedScheduler : public LRScheduler {
+/// ChainedScheduler, e.g. a ConstantLR warm-up on top of ExponentialLR).
+class ChainedScheduler : public CompositeScheduler {
  public:
   explicit ChainedScheduler(std::vector<LRScheduler*> schedulers);
   void step() override;
-  /// Every scheduler's state under "scheduler.<i>.".
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& state) override;
-
- private:
-  std::vector<double> get_lr() const override;
-  std::vector<LRScheduler*> schedulers_;
 };
 
 /// Options of ReduceLROnPlateau; defaults are PyTorch's.
