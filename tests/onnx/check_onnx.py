@@ -8,7 +8,10 @@ EXPORT_DIR/NAME.onnx and EXPORT_DIR/NAME.check.safetensors (from export_zoo) and
   1. onnx.checker.check_model(full_check=True) and strict shape inference (onnx 1.12);
   2. OpenCV's dnn runs the file on the batch in the .check file and matches tapegrad's output
      there to 1e-5 relative to the output's largest magnitude;
-  3. the graph equals torch's: the same nodes in the same order with the same op types,
+  3. tests/onnx/numpy_runtime.py, a reference evaluator written from the ONNX operator
+     specification, computes the file on the same batch in Float64 and matches tapegrad's
+     output there to 1e-5 (this covers the graphs OpenCV 4.6 cannot import);
+  4. the graph equals torch's: the same nodes in the same order with the same op types,
      attributes and wiring; initializers with the same names (except torch's own "onnx::…"
      names), shapes and bytes; the same graph inputs and outputs, opset and IR version.
 Exits 77 (CTest's "skipped") when onnx or OpenCV is not installed, 1 on any failure.
@@ -25,6 +28,8 @@ try:
     import onnx
     import onnx.numpy_helper
     import onnx.shape_inference
+
+    import numpy_runtime
 except ImportError as e:
     print(f"skipped: {e.name} is not installed (scripts/setup.sh --tests installs it)")
     sys.exit(77)
@@ -61,10 +66,21 @@ def check_opencv(name, path, check):
         if name not in OPENCV_CANNOT:
             raise
         return f"NOT RUN: OpenCV 4.6 cannot run it: {OPENCV_CANNOT[name]}"
-    scale = float(np.max(np.abs(expected)))
-    error = float(np.max(np.abs(got - expected))) / scale
+    error = relative_error(got, expected)
     assert error <= 1e-5, f"OpenCV's output differs from tapegrad's by {error:.3g} relative"
     return f"OpenCV matches tapegrad on a batch of {x.shape[0]}: {error:.2g} relative"
+
+
+def relative_error(got, expected):
+    return float(np.max(np.abs(got - expected))) / float(np.max(np.abs(expected)))
+
+
+def check_numpy(model, check):
+    tensors, _ = safetensors_format.read(check)
+    got = numpy_runtime.run(model, tensors["input"])
+    error = relative_error(got, tensors["output"])
+    assert error <= 1e-5, f"the numpy evaluation differs from tapegrad by {error:.3g} relative"
+    return f"numpy's evaluation matches tapegrad: {error:.2g} relative"
 
 
 def dim_of(dim):
@@ -137,15 +153,51 @@ def check_torch(ours, reference):
     return f"same graph as torch.onnx.export: {len(a[3])} nodes, initializers {named}"
 
 
+def fails(check):
+    try:
+        check()
+    except Exception:  # noqa: BLE001 — any failure counts
+        return True
+    return False
+
+
+def self_test(export_dir, reference_dir, name):
+    """Each check fails on a file that is wrong in the way it looks for."""
+    reference = onnx.load(os.path.join(reference_dir, name + ".onnx"))
+    check = os.path.join(export_dir, name + ".check.safetensors")
+    tensors, _ = safetensors_format.read(check)
+    wrong_output = os.path.join(export_dir, "self-test.check.safetensors")
+    safetensors_format.write(wrong_output, {"input": tensors["input"],
+                                            "output": tensors["output"] * np.float32(1.0001)})
+    byte = onnx.load(os.path.join(export_dir, name + ".onnx"))
+    raw = bytearray(byte.graph.initializer[0].raw_data)
+    raw[0] ^= 1
+    byte.graph.initializer[0].raw_data = bytes(raw)
+    attribute = onnx.load(os.path.join(export_dir, name + ".onnx"))
+    attribute.graph.node[0].attribute[0].f = 2.0  # Gemm's alpha
+    broken = onnx.load(os.path.join(export_dir, name + ".onnx"))
+    broken.graph.node[0].input[0] = "nowhere"
+    assert fails(lambda: check_onnx(broken)), "the onnx check passes a dangling input"
+    assert fails(lambda: check_numpy(reference, wrong_output)), "the numpy check passes 1e-4"
+    assert fails(lambda: check_opencv(name, os.path.join(reference_dir, name + ".onnx"),
+                                      wrong_output)), "the OpenCV check passes 1e-4"
+    assert fails(lambda: check_torch(byte, reference)), "the torch check passes a flipped bit"
+    assert fails(lambda: check_torch(attribute, reference)), "the torch check passes alpha = 2"
+    os.unlink(wrong_output)
+    print(f"self-test: each check fails on a wrong {name}")
+
+
 def main(export_dir, reference_dir):
     names = sorted(f[:-5] for f in os.listdir(reference_dir) if f.endswith(".onnx"))
     assert names, f"no references in {reference_dir}"
+    self_test(export_dir, reference_dir, "mlp_relu")
     failures = 0
     for name in names:
         path = os.path.join(export_dir, name + ".onnx")
         for label, check in [
                 ("onnx", lambda: check_onnx(onnx.load(path))),
                 ("opencv", lambda: check_opencv(name, path, os.path.join(export_dir, name + ".check.safetensors"))),
+                ("numpy", lambda: check_numpy(onnx.load(path), os.path.join(export_dir, name + ".check.safetensors"))),
                 ("torch", lambda: check_torch(onnx.load(path),
                                               onnx.load(os.path.join(reference_dir, name + ".onnx"))))]:
             try:
