@@ -86,10 +86,8 @@ struct ConvParts {
 };
 
 std::optional<ConvParts> conv_parts(nn::Module& module) {
-  if (auto* c = dynamic_cast<nn::Conv2d*>(&module))
-    return ConvParts{&c->weight, &c->bias, &c->options};
-  if (auto* c = dynamic_cast<nn::Conv1d*>(&module))
-    return ConvParts{&c->weight, &c->bias, &c->options};
+  if (auto* c = exactly<nn::Conv2d>(module)) return ConvParts{&c->weight, &c->bias, &c->options};
+  if (auto* c = exactly<nn::Conv1d>(module)) return ConvParts{&c->weight, &c->bias, &c->options};
   return std::nullopt;
 }
 
@@ -139,7 +137,8 @@ std::optional<std::string> export_conv_batch_norm(nn::Module& conv_module, nn::M
                                                   const std::string& batch_norm_name,
                                                   const LayerInput& in) {
   const auto parts = conv_parts(conv_module);
-  const auto* bn = dynamic_cast<const nn::BatchNorm*>(&bn_module);
+  const nn::BatchNorm* bn = exactly<nn::BatchNorm1d>(bn_module);
+  if (bn == nullptr) bn = exactly<nn::BatchNorm2d>(bn_module);
   if (!parts || bn == nullptr || !bn->running_mean.defined() || !bn->weight.defined()) {
     return std::nullopt;
   }

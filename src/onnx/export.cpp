@@ -42,7 +42,7 @@ std::vector<Layer> layers_of(nn::Module& model) {
   while (!stack.empty()) {
     const Layer layer = stack.back();
     stack.pop_back();
-    auto* sequential = dynamic_cast<nn::Sequential*>(layer.module);
+    auto* sequential = detail::exactly<nn::Sequential>(*layer.module);
     if (sequential == nullptr) {
       out.push_back(layer);
       continue;
@@ -104,12 +104,6 @@ void check_inputs(const nn::Module& model, const Tensor& example, const OnnxOpti
         "got {}",
         example.defined() ? shape_str(example.shape()) : "an undefined tensor");
   }
-  if (example.dtype() != Dtype::Float32 && example.dtype() != Dtype::Int64) {
-    fail(
-        "onnx::export_model: the example input is {}; the exported graph takes Float32 (or "
-        "Int64 indices for an Embedding)",
-        example.dtype());
-  }
   for (const auto& [name, tensor] : model.state_dict()) {
     if (tensor.dtype() == Dtype::Float64) {
       fail(
@@ -117,6 +111,12 @@ void check_inputs(const nn::Module& model, const Tensor& example, const OnnxOpti
           "module.to(tg::Dtype::Float32) first",
           name);
     }
+  }
+  if (example.dtype() != Dtype::Float32 && example.dtype() != Dtype::Int64) {
+    fail(
+        "onnx::export_model: the example input is {}; the exported graph takes Float32 (or "
+        "Int64 indices for an Embedding)",
+        example.dtype());
   }
   for (const std::string* name : {&options.input_name, &options.output_name, &options.batch_dim}) {
     if (name->empty()) fail("onnx::export_model: the input, output and batch names must be set");

@@ -102,7 +102,8 @@ std::vector<Exporter> layer_exporters() {
       exporter_for<nn::Flatten>(flatten),
       exporter_for<nn::Embedding>(embedding),
       exporter_for<nn::LayerNorm>(layer_norm),
-      exporter_for<nn::BatchNorm>(batch_norm),
+      exporter_for<nn::BatchNorm1d>(batch_norm),
+      exporter_for<nn::BatchNorm2d>(batch_norm),
       identity<nn::Dropout>(),
       identity<nn::Identity>(),
   };

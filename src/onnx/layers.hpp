@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace tg::onnx::detail {
@@ -30,11 +31,18 @@ struct LayerInput {
 /// returns nullopt.
 using Exporter = std::function<std::optional<std::string>(nn::Module&, const LayerInput&)>;
 
-/// An Exporter for layers of type M, from a function of an M.
+/// Whether `module` is exactly an M: a subclass may override forward and compute something
+/// else, so it is not exported as its base.
+template <class M>
+M* exactly(nn::Module& module) {
+  return typeid(module) == typeid(M) ? static_cast<M*>(&module) : nullptr;
+}
+
+/// An Exporter for layers of type M (exactly), from a function of an M.
 template <class M, class Emit>
 Exporter exporter_for(Emit emit) {
   return [emit](nn::Module& module, const LayerInput& in) -> std::optional<std::string> {
-    auto* layer = dynamic_cast<M*>(&module);
+    M* layer = exactly<M>(module);
     if (layer == nullptr) return std::nullopt;
     return emit(*layer, in);
   };
