@@ -2,14 +2,15 @@
 # Installs, from Debian's packages, whatever tapegrad needs that this machine lacks.
 # `setup.sh` installs what building and the examples need; `setup.sh --tests` adds what the
 # full test run needs (clang and its sanitizer runtime for the fuzz harnesses, numpy for the
-# interoperability test, a German locale for the CSV test).
+# interoperability test, onnx and OpenCV for the ONNX export checks, a German locale for the CSV
+# test).
 # Idempotent: when everything is present it changes nothing and needs no network.
 set -euo pipefail
 
 packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev
           dataset-fashion-mnist)
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(clang libclang-rt-14-dev python3-numpy locales)
+  packages+=(clang libclang-rt-14-dev python3-numpy locales python3-onnx python3-opencv)
 fi
 
 as_root=()

@@ -28,6 +28,7 @@
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/nn/sequential.hpp>
+#include <tapegrad/onnx.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim/adadelta.hpp>
 #include <tapegrad/optim/adagrad.hpp>

@@ -29,6 +29,8 @@ class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01) : negative_slope_(negative_slope) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's negative_slope, as given (what an exporter reads).
+  double negative_slope() const { return negative_slope_; }
 
  private:
   double negative_slope_;
@@ -39,6 +41,8 @@ class ELU : public Module {
  public:
   explicit ELU(double alpha = 1) : alpha_(alpha) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's alpha, as given (what an exporter reads).
+  double alpha() const { return alpha_; }
 
  private:
   double alpha_;
@@ -49,6 +53,8 @@ class GELU : public Module {
  public:
   explicit GELU(std::string approximate = "none");
   Tensor forward(const Tensor& x) override;
+  /// The constructor's approximate, as given (what an exporter reads).
+  const std::string& approximate() const { return approximate_; }
 
  private:
   std::string approximate_;
@@ -65,6 +71,10 @@ class Softplus : public Module {
  public:
   explicit Softplus(double beta = 1, double threshold = 20) : beta_(beta), threshold_(threshold) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's beta, as given (what an exporter reads).
+  double beta() const { return beta_; }
+  /// The constructor's threshold, as given (what an exporter reads).
+  double threshold() const { return threshold_; }
 
  private:
   double beta_, threshold_;
@@ -75,6 +85,10 @@ class Hardtanh : public Module {
  public:
   explicit Hardtanh(double min_val = -1, double max_val = 1);
   Tensor forward(const Tensor& x) override;
+  /// The constructor's min_val, as given (what an exporter reads).
+  double min_val() const { return min_val_; }
+  /// The constructor's max_val, as given (what an exporter reads).
+  double max_val() const { return max_val_; }
 
  private:
   double min_val_, max_val_;
@@ -91,6 +105,8 @@ class Softmax : public Module {
  public:
   explicit Softmax(int64_t dim) : dim_(dim) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's dim, as given (what an exporter reads).
+  int64_t dim() const { return dim_; }
 
  private:
   int64_t dim_;
@@ -101,6 +117,8 @@ class LogSoftmax : public Module {
  public:
   explicit LogSoftmax(int64_t dim) : dim_(dim) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's dim, as given (what an exporter reads).
+  int64_t dim() const { return dim_; }
 
  private:
   int64_t dim_;

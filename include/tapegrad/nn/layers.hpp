@@ -18,6 +18,10 @@ class Flatten : public Module {
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1)
       : start_dim_(start_dim), end_dim_(end_dim) {}
   Tensor forward(const Tensor& x) override;
+  /// The constructor's start_dim, as given (what an exporter reads).
+  int64_t start_dim() const { return start_dim_; }
+  /// The constructor's end_dim, as given (what an exporter reads).
+  int64_t end_dim() const { return end_dim_; }
 
  private:
   int64_t start_dim_, end_dim_;
@@ -29,6 +33,8 @@ class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5);
   Tensor forward(const Tensor& x) override;
+  /// The constructor's p, as given (what an exporter reads).
+  double p() const { return p_; }
 
  private:
   double p_;

@@ -23,6 +23,10 @@ class LayerNorm : public Module {
   Tensor forward(const Tensor& x) override;
 
   Tensor weight, bias;  ///< undefined without elementwise_affine
+  /// The constructor's normalized_shape, as given (what an exporter reads).
+  const Shape& normalized_shape() const { return normalized_shape_; }
+  /// The constructor's eps, as given (what an exporter reads).
+  double eps() const { return eps_; }
 
  private:
   Shape normalized_shape_;
@@ -50,6 +54,8 @@ class BatchNorm : public Module {
 
   Tensor weight, bias;                                    ///< undefined without affine
   Tensor running_mean, running_var, num_batches_tracked;  ///< undefined without tracking
+  /// The constructor's options, as given (what an exporter reads).
+  const BatchNormOptions& options() const { return options_; }
 
  protected:
   BatchNorm(int64_t num_features, BatchNormOptions options, const char* name);
