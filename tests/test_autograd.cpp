@@ -22,7 +22,7 @@ TEST_CASE("leaf gradients accumulate across backward calls until zero_grad", "[a
   CHECK(w.grad().item<float>() == 3.0f);
 }
 
-TEST_CASE("retain_graph allows a second backward; without it the second one throws", "[autograd]") {
+TEST_CASE("retain_graph allows a second backward, without it the second one throws", "[autograd]") {
   Tensor x = tg::tensor({2}, {1}, {.requires_grad = true});
   Tensor y = tg::sum(tg::exp(x));
   y.backward({}, true);

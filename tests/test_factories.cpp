@@ -251,7 +251,7 @@ TEST_CASE("uniform and normal draws have their distribution's moments", "[factor
   CHECK(tg::zeros({3}).normal_(5, 0).to_vector<float>() == std::vector<float>{5, 5, 5});
 }
 
-TEST_CASE("randint stays in [low, high) and hits every value evenly", "[factories]") {
+TEST_CASE("randint stays in low..high-1 and hits every value evenly", "[factories]") {
   tg::Generator g(5);
   const std::vector<int64_t> draws = tg::randint(-3, 4, {70000}, g).to_vector<int64_t>();
   CHECK(*std::min_element(draws.begin(), draws.end()) == -3);

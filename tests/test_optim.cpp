@@ -113,7 +113,7 @@ TEST_CASE("a parameter without a gradient is skipped entirely", "[optim]") {
   CHECK(optimizer.state(1) == nullptr);
 }
 
-TEST_CASE("parameter groups have their own options; set_lr sets all", "[optim]") {
+TEST_CASE("parameter groups have their own options, set_lr sets all", "[optim]") {
   Tensor a = tg::zeros({1}, {.requires_grad = true});
   Tensor b = tg::zeros({1}, {.requires_grad = true});
   SGD optimizer({a}, {.lr = 0.1});

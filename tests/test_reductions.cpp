@@ -314,7 +314,7 @@ TEST_CASE("logsumexp of infinite lines follows torch", "[reductions]") {
   CHECK(i.item<float>() == Approx(1 + std::log1p(std::exp(1.0))));
 }
 
-TEST_CASE("sum of a Bool tensor is Int64; sum and mean of Int64 follow torch", "[reductions]") {
+TEST_CASE("sum of a Bool tensor is Int64, sum and mean of Int64 follow torch", "[reductions]") {
   const Tensor b = bools({1, 0, 1, 1}, {2, 2});
   CHECK(tg::sum(b).dtype() == Dtype::Int64);
   CHECK(tg::sum(b).item<int64_t>() == 3);

@@ -90,7 +90,7 @@ TEST_CASE("to(Int64) and Int64 reads refuse floats Int64 cannot hold", "[tensor]
   CHECK(tg::tensor({-2.75}, {1}).item<int64_t>() == -2);  // truncates, as .to(torch.int64)
 }
 
-TEST_CASE("data<T> must match the dtype; item needs one element", "[tensor]") {
+TEST_CASE("data<T> must match the dtype, item needs one element", "[tensor]") {
   Tensor t = tg::ones({2, 2});
   CHECK_THROWS_MATCHES(
       t.data<double>(), tg::Error,
@@ -101,7 +101,7 @@ TEST_CASE("data<T> must match the dtype; item needs one element", "[tensor]") {
   CHECK(tg::full({1, 1}, 2.5).item<double>() == 2.5);
 }
 
-TEST_CASE("copies share storage; clone does not", "[tensor]") {
+TEST_CASE("copies share storage, clone does not", "[tensor]") {
   Tensor a = tg::zeros({3});
   Tensor b = a;
   Tensor c = a.clone();

@@ -178,7 +178,7 @@ TEST_CASE("permute, expand and transpose copies refuse in-place writes, naming t
   CHECK(x.to_vector<float>() == V{0, 1, 2, 3, 4, 5});
 }
 
-TEST_CASE("contiguous of a copy is a plain copy that may be written; of a view, the view itself",
+TEST_CASE("contiguous of a copy is a plain copy that may be written, of a view the view itself",
           "[views]") {
   Tensor x = iota23();
   Tensor c = x.permute({1, 0}).contiguous();

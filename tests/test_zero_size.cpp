@@ -211,7 +211,7 @@ TEST_CASE("every op gives PyTorch's shapes, values and gradients on zero-size in
   }
 }
 
-TEST_CASE("linear on an empty batch gives [0, out] and zero weight and bias gradients",
+TEST_CASE("linear on an empty batch gives shape (0, out) and zero weight and bias gradients",
           "[zero_size]") {
   // Issue 19: the bias was copied into row 0 of a [0, 256] output. torch.nn.Linear(784, 256)
   // (torch.zeros(0, 784)) has shape [0, 256]; after .sum().backward() both gradients are zero.
