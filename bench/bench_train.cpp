@@ -5,6 +5,7 @@
 //                                                 backward (the default for N = 1)
 //   bench_train tiny --steps S                  W2: MLP 13-32-1 (tanh), pure framework overhead
 //   bench_train cnn [--threads N] [--batches B] W3: conv-pool-conv-pool-MLP, Adam, batch 64
+//   bench_train charrnn [--steps S]             W4: GRU character language model, Adam
 
 #include <tapegrad/tapegrad.hpp>
 
@@ -143,12 +144,54 @@ int cnn(int threads, int batches, const std::string& data_dir) {
   return 0;
 }
 
+// W4: examples/char_language_model's model, Embedding(54, 32) → GRU(32, 128, batch_first) →
+// Linear(128, 54), Adam, batches of 64 sequences of 32 characters, on one thread. A step's cost
+// does not depend on which characters it sees, so 16 batches of random tokens stand in for the
+// word list (54: the list's 53 characters and the boundary). Median of `steps` timed steps
+// after 10 warm-up ones.
+int charrnn(int steps) {
+  tg::set_num_threads(1);
+  tg::manual_seed(0);
+  const int64_t vocab = 54, batch = 64, length = 32;
+  std::vector<tg::data::Batch> batches;
+  for (int i = 0; i < 16; ++i) {
+    batches.push_back(
+        {tg::randint(0, vocab, {batch, length}), tg::randint(0, vocab, {batch * length})});
+  }
+  using namespace tg::nn;
+  Embedding embedding(vocab, 32);
+  GRU gru(32, 128, {.batch_first = true});
+  Linear head(128, vocab);
+  std::vector<tg::Tensor> parameters;
+  for (const Module* module : std::vector<const Module*>{&embedding, &gru, &head}) {
+    for (const tg::Tensor& p : module->parameters()) parameters.push_back(p);
+  }
+  tg::optim::Adam optimizer(parameters, {.lr = 3e-3});
+  std::vector<double> times;
+  for (int step = 0; step < 10 + steps; ++step) {
+    const tg::data::Batch& b = batches[step % batches.size()];
+    const auto start = Clock::now();
+    optimizer.zero_grad();
+    const tg::Tensor output = gru.forward(embedding(b.inputs)).first;
+    cross_entropy(head(output.reshape({batch * length, 128})), b.targets).backward();
+    optimizer.step();
+    if (step >= 10) times.push_back(seconds_since(start));
+  }
+  std::sort(times.begin(), times.end());
+  fmt::print("W4 char-rnn: OpenBLAS {} kernel, tapegrad {} kernels, 1 thread, {} steps\n",
+             tg::blas_core_name(), tg::cpu_level(), steps);
+  fmt::print("median milliseconds per step: {:.3f}\n", times[times.size() / 2] * 1e3);
+  fmt::print("peak RSS MiB: {:.1f}\n", peak_rss_mib());
+  return 0;
+}
+
 int usage() {
   fmt::print(stderr,
              "usage: bench_train fmnist [--threads N] [--epochs E] [--data-dir DIR]\n"
              "                          [--parallel batch|none]\n"
              "       bench_train tiny [--steps S]\n"
-             "       bench_train cnn [--threads N] [--batches B] [--data-dir DIR]\n");
+             "       bench_train cnn [--threads N] [--batches B] [--data-dir DIR]\n"
+             "       bench_train charrnn [--steps S]\n");
   return 2;
 }
 
@@ -158,6 +201,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string workload = argv[1];
   int threads = 1, epochs = 5, steps = 20000, batches = 100;
+  bool steps_given = false;  // --steps' default is tiny's 20000; charrnn's is 200
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string parallel;  // batch or none; by default batch for more than one thread
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -167,7 +211,7 @@ int main(int argc, char** argv) {
     else if (flag == "--epochs")
       epochs = std::stoi(value);
     else if (flag == "--steps")
-      steps = std::stoi(value);
+      steps = std::stoi(value), steps_given = true;
     else if (flag == "--batches")
       batches = std::stoi(value);
     else if (flag == "--data-dir")
@@ -182,6 +226,7 @@ int main(int argc, char** argv) {
     if (workload == "fmnist") return fmnist(threads, epochs, data_dir, split_batch);
     if (workload == "tiny") return tiny(steps);
     if (workload == "cnn") return cnn(threads, batches, data_dir);
+    if (workload == "charrnn") return charrnn(steps_given ? steps : 200);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

@@ -2,12 +2,14 @@
 # Runs tapegrad's and PyTorch's benchmarks alternately in one run, under the same OpenBLAS
 # kernel, and prints a table of ratios (tapegrad / PyTorch; below 1 means tapegrad is faster).
 #   bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]
-# (W3, the CNN, times B training steps and reports the median step × the 938 steps of an epoch.)
+#                    [--rnn-steps N]
+# (W3, the CNN, times B training steps and reports the median step × the 938 steps of an epoch;
+# W4, the GRU character model, reports the median of N steps on one core.)
 # --avx512 unsets OPENBLAS_CORETYPE (this machine then picks AVX-512 kernels); otherwise the
 # environment's setting (Haswell here) is used for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=2 epochs=3 steps=20000 batches=60 env_prefix=()
+rounds=2 epochs=3 steps=20000 batches=60 rnn_steps=200 env_prefix=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --avx512) env_prefix=(env -u OPENBLAS_CORETYPE); shift ;;
@@ -15,7 +17,8 @@ while [ $# -gt 0 ]; do
     --epochs) epochs=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --batches) batches=$2; shift 2 ;;
-    *) echo "usage: bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]" >&2; exit 2 ;;
+    --rnn-steps) rnn_steps=$2; shift 2 ;;
+    *) echo "usage: bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B] [--rnn-steps N]" >&2; exit 2 ;;
   esac
 done
 ours=./build/bench/bench_train
@@ -33,6 +36,8 @@ for round in $(seq "$rounds"); do
   done
   results[ours_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" tiny --steps "$steps" | figure 'microseconds per step') "
   results[torch_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py tiny --steps "$steps" | figure 'microseconds per step') "
+  results[ours_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
+  results[torch_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
 done
 
 kernel=$("${env_prefix[@]}" "$ours" tiny --steps 1 | grep -oE "OpenBLAS [A-Za-z0-9]+ kernel")
@@ -49,3 +54,4 @@ row "W1 s/epoch, 2 cores" ours_w1_2 torch_w1_2
 row "W2 us/step" ours_w2 torch_w2
 row "W3 s/epoch, 1 core" ours_w3_1 torch_w3_1
 row "W3 s/epoch, 2 cores" ours_w3_2 torch_w3_2
+row "W4 ms/step, 1 core" ours_w4 torch_w4

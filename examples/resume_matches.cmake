@@ -1,8 +1,9 @@
 # Trains 2 epochs uninterrupted, and 2 epochs as 1 + resume, both saving a checkpoint after
-# each epoch; the two final checkpoints must be identical byte for byte.
+# each epoch; the two final checkpoints must be identical byte for byte. EXTRA_ARGS (optional)
+# are added to every run.
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
-set(common --epochs 2 --seed 3 --data-dir /usr/share/datasets/fashion-mnist)
+set(common --epochs 2 --seed 3 --data-dir /usr/share/datasets/fashion-mnist ${EXTRA_ARGS})
 foreach(args
     "${common};--save;${WORK_DIR}/whole.ckpt"
     "${common};--save;${WORK_DIR}/split.ckpt;--stop-after;1"
