@@ -61,12 +61,14 @@ TEST_CASE("TAPEGRAD_CPU names the level in use, never above what the CPU has", "
   }
 }
 
-TEST_CASE("exp_array and tanh_array match the scalar functions bit for bit", "[cpu_level]") {
+TEST_CASE("exp_array, sigmoid_array and tanh_array match the scalar functions bit for bit",
+          "[cpu_level]") {
   if (!tg::testing::requested_cpu_level_runs()) return;
   std::vector<float> in;
   for (uint64_t bits = 0; bits <= 0xFFFFFFFFu; bits += 65537)
     in.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
-  std::vector<float> exp_out(in.size()), tanh_out(in.size());
+  std::vector<float> exp_out(in.size()), tanh_out(in.size()), sigmoid_out(in.size());
+  tg::vmath::sigmoid_array(in.data(), sigmoid_out.data(), static_cast<int64_t>(in.size()));
   tg::vmath::exp_array(in.data(), exp_out.data(), static_cast<int64_t>(in.size()));
   tg::vmath::tanh_array(in.data(), tanh_out.data(), static_cast<int64_t>(in.size()));
   int64_t mismatches = 0;
@@ -74,6 +76,8 @@ TEST_CASE("exp_array and tanh_array match the scalar functions bit for bit", "[c
     const float e = tg::vmath::exp(in[i]), t = tg::vmath::tanh(in[i]);
     mismatches += std::bit_cast<uint32_t>(e) != std::bit_cast<uint32_t>(exp_out[i]);
     mismatches += std::bit_cast<uint32_t>(t) != std::bit_cast<uint32_t>(tanh_out[i]);
+    mismatches += std::bit_cast<uint32_t>(tg::vmath::sigmoid(in[i])) !=
+                  std::bit_cast<uint32_t>(sigmoid_out[i]);
   }
   INFO("level " << tg::cpu_level());
   CHECK(mismatches == 0);

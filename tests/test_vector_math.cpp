@@ -66,3 +66,16 @@ TEST_CASE("vmath::tanh is within 2 ulp over the float range", "[vmath]") {
   CHECK(tg::vmath::tanh(-INFINITY) == -1.0f);
   CHECK(std::isnan(tg::vmath::tanh(NAN)));
 }
+
+TEST_CASE("vmath::sigmoid is within 2.5 ulp over the float range", "[vmath]") {
+  float at = 0;
+  const double worst = worst_ulp([](float x) { return tg::vmath::sigmoid(x); },
+                                 [](double x) { return 1 / (1 + std::exp(-x)); }, &at);
+  INFO("worst " << worst << " ulp at " << at);
+  CHECK(worst <= 2.5);
+  CHECK(tg::vmath::sigmoid(0.0f) == 0.5f);
+  CHECK(tg::vmath::sigmoid(INFINITY) == 1.0f);
+  CHECK(tg::vmath::sigmoid(-INFINITY) == 0.0f);
+  CHECK(tg::vmath::sigmoid(-100.0f) > 0.0f);  // e^-100, subnormal-free and not flushed to 0
+  CHECK(std::isnan(tg::vmath::sigmoid(NAN)));
+}

@@ -172,12 +172,12 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor y = map_elements(x, "sigmoid", [](auto v) {
-    using T = decltype(v);
-    // Evaluate on the side where exp cannot overflow.
-    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-    const T e = std::exp(v);
-    return e / (T(1) + e);
+  // Float32 through the vectorized kernel (a recurrent layer's gates spend their time here);
+  // Float64 on the side where exp cannot overflow, as that kernel does.
+  Tensor y = map_float32_or(x, "sigmoid", vmath::sigmoid_array, [](double v) {
+    if (v >= 0) return 1 / (1 + std::exp(-v));
+    const double e = std::exp(v);
+    return e / (1 + e);
   });
   // d σ(x)/dx = σ(x)(1 − σ(x))
   return record("sigmoid", y, {x}, [y = SavedTensor(y)](const Tensor& gy) -> Grads {

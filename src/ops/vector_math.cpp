@@ -13,6 +13,12 @@ void exp_array(const float* in, float* out, int64_t n) {
   });
 }
 
+void sigmoid_array(const float* in, float* out, int64_t n) {
+  detail::at_cpu_level([&] {
+    for (int64_t i = 0; i < n; ++i) out[i] = sigmoid(in[i]);
+  });
+}
+
 void tanh_array(const float* in, float* out, int64_t n) {
   detail::at_cpu_level([&] {
     for (int64_t i = 0; i < n; ++i) out[i] = tanh(in[i]);

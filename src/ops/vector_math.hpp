@@ -72,8 +72,18 @@ inline float tanh(float x) {
   return x != x || x == 0 ? x : y;  // NaN stays NaN; ±0 keeps its sign
 }
 
+/// σ(x) = 1/(1 + e^{−x}), evaluated on the side where e^{−|x|} ≤ 1 cannot overflow:
+/// 1/(1 + e) for x ≥ 0, e/(1 + e) below; branch-free like exp, so whole arrays vectorize.
+inline float sigmoid(float x) {
+  const float e = exp(x < 0 ? x : -x);
+  const float y = (x < 0 ? e : 1.0f) / (1.0f + e);
+  return x != x ? x : y;  // NaN stays NaN
+}
+
 /// out[i] = exp(in[i]), vectorized at the CPU level in use (SSE2, AVX2 or AVX-512).
 void exp_array(const float* in, float* out, int64_t n);
+/// out[i] = σ(in[i]), likewise.
+void sigmoid_array(const float* in, float* out, int64_t n);
 /// out[i] = tanh(in[i]), likewise.
 void tanh_array(const float* in, float* out, int64_t n);
 /// out[i] = gy[i]·(1 − y[i]²), tanh's backward from its output y, likewise.
