@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite with CTest; then runs it again built with
-# AddressSanitizer + UBSan (leak detection on), and replays the fuzz corpora. 15 to 20
-# minutes on 2 cores; pass --quick to run only the first, regular pass (about 3 minutes).
+# AddressSanitizer + UBSan (leak detection on), and replays the fuzz corpora. About 35
+# minutes on 2 cores; pass --quick to run only the first, regular pass (its ctest about 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
