@@ -283,4 +283,11 @@ TEST_CASE("SequentialLR and ChainedScheduler resume from their saved state", "[o
   StateDict bad = saved;
   bad["scheduler.5.last_epoch"] = saved.at("last_epoch");
   CHECK_TG_ERROR(second.chained.load_state_dict(bad), "names scheduler 5 of 2");
+  // A state the second part rejects leaves the first part as it was, too.
+  first.chained.step();  // a state one epoch on, so a partial load would show
+  StateDict half = first.chained.state_dict();
+  half.erase("scheduler.1.last_epoch");
+  const StateDict kept = second.chained.state_dict();
+  CHECK_THROWS_AS(second.chained.load_state_dict(half), tg::Error);
+  CHECK(second.sequential.last_epoch() == kept.at("scheduler.0.last_epoch").item<double>());
 }

@@ -69,8 +69,17 @@ std::vector<double> CompositeScheduler::get_lr() const { return optimizer_.group
 
 StateDict CompositeScheduler::state_dict() const { return nest(LRScheduler::state_dict(), parts_); }
 
+// All or nothing: a part that rejects its state (or the composite's own check failing after
+// the parts loaded) puts back every part's state as it was, as a rejected checkpoint must.
 void CompositeScheduler::load_state_dict(const StateDict& state) {
-  LRScheduler::load_state_dict(unnest(name_, state, parts_));
+  std::vector<StateDict> before;
+  for (const LRScheduler* part : parts_) before.push_back(part->state_dict());
+  try {
+    LRScheduler::load_state_dict(unnest(name_, state, parts_));
+  } catch (...) {
+    for (size_t i = 0; i < parts_.size(); ++i) parts_[i]->load_state_dict(before[i]);
+    throw;
+  }
 }
 
 SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<LRScheduler*> schedulers,
