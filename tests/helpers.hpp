@@ -55,10 +55,14 @@ struct GradcheckRow {
   std::vector<Tensor> inputs;
 };
 
-/// Runs tg::gradcheck on every row, each in its own section named after it.
+/// Runs tg::gradcheck and tg::gradgradcheck on every row, each in its own section named after
+/// it: every op in a gradcheck table is also checked to be twice differentiable.
 inline void check_rows(const std::vector<GradcheckRow>& rows) {
   for (const GradcheckRow& row : rows) {
-    DYNAMIC_SECTION(row.name) { CHECK(gradcheck(row.fn, row.inputs, kTight)); }
+    DYNAMIC_SECTION(row.name) {
+      CHECK(gradcheck(row.fn, row.inputs, kTight));
+      CHECK(gradgradcheck(row.fn, row.inputs, kTight));
+    }
   }
 }
 

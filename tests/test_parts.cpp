@@ -33,7 +33,10 @@ void check_rows(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     std::vector<Tensor> inputs;
     for (const Shape& shape : row.shapes) inputs.push_back(randn64(shape));
-    DYNAMIC_SECTION(row.name) { CHECK(tg::gradcheck(row.fn, inputs, kTight)); }
+    DYNAMIC_SECTION(row.name) {
+      CHECK(tg::gradcheck(row.fn, inputs, kTight));
+      CHECK(tg::gradgradcheck(row.fn, inputs, kTight));
+    }
   }
 }
 

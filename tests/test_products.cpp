@@ -68,16 +68,22 @@ TEST_CASE("gradcheck: batched and broadcast matmul, outer, dot", "[products]") {
   };
   for (const auto& [sa, sb] : shapes) {
     DYNAMIC_SECTION(tg::shape_str(sa) << " @ " << tg::shape_str(sb)) {
-      CHECK(tg::gradcheck(mm, {randn64(sa), randn64(sb)}, kTight));
+      const std::vector<Tensor> inputs = {randn64(sa), randn64(sb)};
+      CHECK(tg::gradcheck(mm, inputs, kTight));
+      CHECK(tg::gradgradcheck(mm, inputs, kTight));
     }
   }
   SECTION("outer") {
-    CHECK(tg::gradcheck([](const auto& in) { return tg::outer(in[0], in[1]); },
-                        {randn64({3}), randn64({4})}, kTight));
+    const auto outer = [](const auto& in) { return tg::outer(in[0], in[1]); };
+    const std::vector<Tensor> inputs = {randn64({3}), randn64({4})};
+    CHECK(tg::gradcheck(outer, inputs, kTight));
+    CHECK(tg::gradgradcheck(outer, inputs, kTight));
   }
   SECTION("dot") {
-    CHECK(tg::gradcheck([](const auto& in) { return tg::dot(in[0], in[1]); },
-                        {randn64({5}), randn64({5})}, kTight));
+    const auto dot = [](const auto& in) { return tg::dot(in[0], in[1]); };
+    const std::vector<Tensor> inputs = {randn64({5}), randn64({5})};
+    CHECK(tg::gradcheck(dot, inputs, kTight));
+    CHECK(tg::gradgradcheck(dot, inputs, kTight));
   }
 }
 

@@ -27,7 +27,11 @@ struct Row {
 
 void check_rows(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
-    DYNAMIC_SECTION(row.name) { CHECK(tg::gradcheck(row.fn, {randn64(row.shape)}, kTight)); }
+    DYNAMIC_SECTION(row.name) {
+      const Tensor x = randn64(row.shape);
+      CHECK(tg::gradcheck(row.fn, {x}, kTight));
+      CHECK(tg::gradgradcheck(row.fn, {x}, kTight));
+    }
   }
 }
 

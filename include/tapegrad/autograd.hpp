@@ -26,7 +26,7 @@ struct Edge {
 };
 
 /// A recorded op on the tape: its inputs' edges and the backward function with its saved values.
-class Node {
+class Node : public std::enable_shared_from_this<Node> {
  public:
   Node(const char* name, std::vector<Edge> inputs, BackwardFn backward);
   ~Node();
@@ -69,10 +69,14 @@ class Node {
 class SavedTensor {
  public:
   SavedTensor() = default;
-  /// Keeps t and its version: a parameter (a leaf that requires grad) as it is, anything else
-  /// detached, so a node never owns the tensor that owns it (an op's output is still a leaf
-  /// when its backward captures it).
+  /// Keeps t and its version: a parameter (a leaf that requires grad) as it is, an interior
+  /// tensor as a new handle on its storage and history (so a later in-place op on t changes
+  /// neither), anything else detached.
   explicit SavedTensor(const Tensor& t);
+  /// Saves the op's own output `y`, which is not yet on the tape when the backward captures it:
+  /// detached, so the node never owns the tensor that owns it; a backward run with create_graph
+  /// gets it back attached to the running node, so its use is differentiated too.
+  static SavedTensor output(const Tensor& y);
   /// The saved tensor; throws if its storage was written since it was saved.
   const Tensor& get() const;
   operator const Tensor&() const { return get(); }  // NOLINT: used as the tensor it saves
@@ -82,6 +86,7 @@ class SavedTensor {
  private:
   Tensor tensor_;
   uint64_t version_ = 0;
+  bool is_output_ = false;
 };
 
 /// Attaches a node to `output` when grad mode is on and any input requires grad; returns output.
@@ -118,15 +123,24 @@ void set_detect_anomaly(bool enabled);
 /// True while anomaly mode is on.
 bool is_anomaly_enabled();
 
-/// Backpropagates `gradient` from `root` into the leaves' .grad().
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
+/// Backpropagates `gradient` from `root` into the leaves' .grad() (see Tensor::backward).
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph,
+                  bool create_graph = false);
 
 /// The gradients of `output` with respect to `inputs` (leaves that require grad), returned in
 /// input order instead of accumulated into their .grad(), which no leaf's changes:
 /// torch.autograd.grad. An input the output does not depend on gets an undefined tensor.
-/// `gradient` seeds the pass as in Tensor::backward (implied 1 for a one-element output).
+/// `gradient` seeds the pass as in Tensor::backward (implied 1 for a one-element output). With
+/// `create_graph` the gradients are recorded on the tape, so they can be differentiated again,
+/// and the graph is kept (PyTorch's retain_graph defaults to create_graph).
 std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
-                         const Tensor& gradient = {}, bool retain_graph = false);
+                         const Tensor& gradient = {}, bool retain_graph = false,
+                         bool create_graph = false);
+/// grad() of several outputs at once: Σ_k ⟨grad_outputs[k], d outputs[k]⟩, each grad_output
+/// implied 1 for a one-element output when the list is empty or its entry undefined.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool create_graph = false);
 
 /// Tolerances of gradcheck; the defaults are torch.autograd.gradcheck's.
 struct GradcheckOptions {
@@ -140,6 +154,13 @@ struct GradcheckOptions {
 /// input that requires grad; true when all agree within atol + rtol·|numerical|.
 bool gradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::vector<Tensor> inputs,
                GradcheckOptions options = {});
+
+/// gradcheck of fn's gradients (torch.autograd.gradgradcheck): the vector-Jacobian product
+/// vᵀ·∂fn/∂inputs, taken with create_graph for a fixed random v, is itself checked against
+/// finite differences in the inputs and in v, so every op's backward is checked to be
+/// differentiable and differentiated right.
+bool gradgradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::vector<Tensor> inputs,
+                   GradcheckOptions options = {});
 
 namespace debug {
 /// Number of tape nodes currently alive (for leak tests).

@@ -2,6 +2,7 @@
 
 /// The umbrella header: everything a program needs.
 #include <tapegrad/autograd.hpp>
+#include <tapegrad/autograd/functional.hpp>
 #include <tapegrad/cpu.hpp>
 #include <tapegrad/data/csv.hpp>
 #include <tapegrad/data/dataset.hpp>

@@ -69,7 +69,9 @@ class Tensor {
   /// Drops the gradient (PyTorch's set_to_none behaviour).
   void zero_grad();
   /// Backpropagates from this tensor; `gradient` may be omitted only for one-element tensors.
-  void backward(const Tensor& gradient = {}, bool retain_graph = false) const;
+  /// With `create_graph` the gradients are recorded (differentiable again) and the graph kept.
+  void backward(const Tensor& gradient = {}, bool retain_graph = false,
+                bool create_graph = false) const;
   /// The same storage, cut off from the tape.
   Tensor detach() const;
 

@@ -18,6 +18,12 @@
 namespace tg {
 
 void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradient) {
+  if (is_grad_enabled()) {
+    // create_graph: the sum is recorded, out of place, so the gradient can be differentiated
+    // (PyTorch's AccumulateGrad under grad mode: a clone first, then variable.grad + new_grad).
+    slot = (slot ? Tensor(slot) + gradient : gradient.clone()).shared_impl();
+    return;
+  }
   if (!slot) {
     const bool sole_owner = gradient.shared_impl().use_count() == 1 &&
                             gradient.impl().storage.use_count() == 1 && !gradient.grad_fn();
@@ -39,13 +45,17 @@ void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradien
 
 namespace {
 
-// Every node reachable from `root`, newest first, each marked with `pass`. A node is always
+// Every node reachable from `roots`, newest first, each marked with `pass`. A node is always
 // created after the nodes of its inputs, so descending creation order is a valid reverse
 // topological order.
-std::vector<Node*> reverse_topological_order(Node* root, uint64_t pass) {
+std::vector<Node*> reverse_topological_order(const std::vector<Node*>& roots, uint64_t pass) {
   std::vector<Node*> order;
-  root->pass_state().pass = pass;
-  std::vector<Node*> stack{root};
+  std::vector<Node*> stack;
+  for (Node* root : roots) {
+    if (root->pass_state().pass == pass) continue;
+    root->pass_state().pass = pass;
+    stack.push_back(root);
+  }
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
@@ -79,6 +89,12 @@ class PendingGradients {
 
 // The gradient to start from: the caller's, or 1 for a one-element output.
 Tensor seed_gradient(const Tensor& root, const Tensor& gradient, const char* op) {
+  if (!root.requires_grad()) {
+    fail(
+        "{}: the tensor {} does not require grad (no input it depends on had "
+        "set_requires_grad())",
+        op, shape_str(root.shape()));
+  }
   if (!gradient.defined()) {
     if (root.numel() != 1) {
       fail(
@@ -130,67 +146,99 @@ Tensor fit_to_input(const Tensor& gradient, const Edge& edge) {
   return fitted.to(edge.dtype);
 }
 
-// The engine: backpropagates `gradient` from `root` and hands every leaf's share to `leaves`.
-void backpropagate(const Tensor& root, const Tensor& gradient, bool retain_graph,
-                   LeafGradients& leaves, const char* op) {
-  if (!root.requires_grad()) {
-    fail(
-        "{}: the tensor {} does not require grad (no input it depends on had "
-        "set_requires_grad())",
-        op, shape_str(root.shape()));
+// Sets grad mode for its lifetime: off for an ordinary pass, on when it creates a graph.
+class GradModeScope {
+ public:
+  explicit GradModeScope(bool enabled) : previous_(is_grad_enabled()) { set_grad_enabled(enabled); }
+  ~GradModeScope() { set_grad_enabled(previous_); }
+  GradModeScope(const GradModeScope&) = delete;
+  GradModeScope& operator=(const GradModeScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Runs one node: its backward, then each input's share to the next node or to `leaves`.
+void run_node(Node& node, bool retain_graph, LeafGradients& leaves) {
+  Tensor grad_output = std::move(node.pass_state().gradient);
+  if (!grad_output.defined()) return;  // nothing flowed into this node
+  Grads grads = node.apply(grad_output);
+  grad_output = Tensor();
+  if (detail::anomaly_enabled()) {
+    for (size_t i = 0; i < grads.size(); ++i) detail::check_backward_output(node, i, grads[i]);
   }
-  Tensor seed = seed_gradient(root, gradient, op);
-  NoGradGuard no_grad;
+  const std::vector<Edge>& inputs = node.inputs();
+  for (size_t i = 0; i < inputs.size() && i < grads.size(); ++i) {
+    if (!inputs[i].needs_grad() || !grads[i].defined()) continue;
+    Tensor g = fit_to_input(grads[i], inputs[i]);
+    grads[i] = Tensor();
+    if (inputs[i].node) {
+      Tensor& pending = inputs[i].node->pass_state().gradient;
+      pending = pending.defined() ? pending + g : std::move(g);
+    } else {
+      leaves.add(*inputs[i].leaf, g);
+    }
+  }
+  if (!retain_graph) node.release();
+}
+
+// The engine: backpropagates each root's gradient and hands every leaf's share to `leaves`.
+// With create_graph the backward functions run with grad mode on, so the gradients they return
+// are recorded (and the graph is kept, as PyTorch's retain_graph defaults to create_graph).
+void backpropagate(const std::vector<Tensor>& roots, const std::vector<Tensor>& gradients,
+                   bool retain_graph, bool create_graph, LeafGradients& leaves, const char* op) {
+  std::vector<Tensor> seeds;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    seeds.push_back(seed_gradient(roots[r], r < gradients.size() ? gradients[r] : Tensor(), op));
+  }
+  const GradModeScope grad_mode(create_graph);
   detail::BackwardScope in_backward;
-  if (root.is_leaf()) {
-    leaves.add(root.impl(), seed);
-    return;
+  std::vector<Node*> root_nodes;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    if (roots[r].is_leaf()) leaves.add(roots[r].impl(), seeds[r]);
+    if (!roots[r].is_leaf()) root_nodes.push_back(roots[r].grad_fn().get());
   }
+  if (root_nodes.empty()) return;
   static std::atomic<uint64_t> last_pass{0};
-  const std::vector<Node*> order = reverse_topological_order(root.grad_fn().get(), ++last_pass);
+  const std::vector<Node*> order = reverse_topological_order(root_nodes, ++last_pass);
   const PendingGradients cleanup(order);
-  root.grad_fn()->pass_state().gradient = std::move(seed);
-  for (Node* node : order) {
-    Tensor grad_output = std::move(node->pass_state().gradient);
-    if (!grad_output.defined()) continue;  // nothing flowed into this node
-    Grads grads = node->apply(grad_output);
-    grad_output = Tensor();
-    if (detail::anomaly_enabled()) {
-      for (size_t i = 0; i < grads.size(); ++i) detail::check_backward_output(*node, i, grads[i]);
-    }
-    const std::vector<Edge>& inputs = node->inputs();
-    for (size_t i = 0; i < inputs.size() && i < grads.size(); ++i) {
-      if (!inputs[i].needs_grad() || !grads[i].defined()) continue;
-      Tensor g = fit_to_input(grads[i], inputs[i]);
-      grads[i] = Tensor();
-      if (inputs[i].node) {
-        Tensor& pending = inputs[i].node->pass_state().gradient;
-        pending = pending.defined() ? pending + g : std::move(g);
-      } else {
-        leaves.add(*inputs[i].leaf, g);
-      }
-    }
-    if (!retain_graph) node->release();
+  for (size_t r = 0; r < roots.size(); ++r) {
+    if (roots[r].is_leaf()) continue;
+    Tensor& pending = roots[r].grad_fn()->pass_state().gradient;
+    pending = pending.defined() ? pending + seeds[r] : std::move(seeds[r]);
   }
+  for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves);
 }
 
 }  // namespace
 
-void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph,
+                  bool create_graph) {
   LeafGradients into_grad;
-  backpropagate(root, gradient, retain_graph, into_grad, "backward");
+  backpropagate({root}, {gradient}, retain_graph, create_graph, into_grad, "backward");
 }
 
-std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
-                         const Tensor& gradient, bool retain_graph) {
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph,
+                         bool create_graph) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined() || !inputs[i].is_leaf() || !inputs[i].requires_grad()) {
       fail("grad: input {} is not a leaf tensor that requires grad", i);
     }
   }
+  if (outputs.empty()) fail("grad: expected at least one output");
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
+    fail("grad: {} grad_outputs for {} outputs", grad_outputs.size(), outputs.size());
+  }
   LeafGradients collected(inputs);
-  backpropagate(output, gradient, retain_graph, collected, "grad");
+  backpropagate(outputs, grad_outputs, retain_graph, create_graph, collected, "grad");
   return collected.take();
+}
+
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
+                         const Tensor& gradient, bool retain_graph, bool create_graph) {
+  return grad(std::vector<Tensor>{output}, inputs, std::vector<Tensor>{gradient}, retain_graph,
+              create_graph);
 }
 
 }  // namespace tg

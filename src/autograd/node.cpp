@@ -6,6 +6,7 @@
 #include "tensor/tensor_impl.hpp"
 
 #include <atomic>
+#include <deque>
 #include <utility>
 
 namespace tg {
@@ -13,8 +14,12 @@ namespace {
 
 std::atomic<uint64_t> next_sequence{0};
 std::atomic<int64_t> live_node_count{0};
-// The node whose backward function is running on this thread, for SavedTensor's message.
+// The node whose backward function is running on this thread, for SavedTensor's message and
+// for giving a saved output its history back under create_graph.
 thread_local const Node* running_node = nullptr;
+// The saved outputs handed back attached during the running backward function; they live until
+// it returns (holding them in the node would make the node own itself).
+thread_local std::deque<Tensor>* attached_outputs = nullptr;
 
 // Moves out the input nodes that only `inputs` keeps alive, so they can be destroyed by a loop
 // instead of by recursion (a 100,000-op chain would otherwise overflow the stack).
@@ -35,11 +40,15 @@ Node::Node(const char* name, std::vector<Edge> inputs, BackwardFn backward)
 }
 
 Node::~Node() {
+  // The saved tensors go first: they may hold the input nodes too (their history, for
+  // create_graph), which would keep those from being counted as owned by the edges alone.
+  backward_ = nullptr;
   std::vector<std::shared_ptr<Node>> orphans;
   take_sole_owned_inputs(inputs_, orphans);
   while (!orphans.empty()) {
     std::shared_ptr<Node> node = std::move(orphans.back());
     orphans.pop_back();
+    node->backward_ = nullptr;
     take_sole_owned_inputs(node->inputs_, orphans);
   }
   --live_node_count;
@@ -56,17 +65,41 @@ void Node::check_saved() const {
 
 Grads Node::apply(const Tensor& grad_output) const {
   check_saved();
+  std::deque<Tensor> outputs;
   const Node* outer = std::exchange(running_node, this);
+  std::deque<Tensor>* outer_outputs = std::exchange(attached_outputs, &outputs);
   struct Restore {
     const Node* outer;
-    ~Restore() { running_node = outer; }
-  } restore{outer};
+    std::deque<Tensor>* outer_outputs;
+    ~Restore() {
+      running_node = outer;
+      attached_outputs = outer_outputs;
+    }
+  } restore{outer, outer_outputs};
   return backward_(grad_output);
 }
 
+namespace {
+
+// A new handle on t's storage and history: what a backward needs of an interior tensor.
+Tensor same_history(const Tensor& t) {
+  Tensor handle = t.detach();
+  handle.impl().requires_grad = true;
+  handle.impl().grad_fn = t.grad_fn();
+  return handle;
+}
+
+}  // namespace
+
 SavedTensor::SavedTensor(const Tensor& t)
-    : tensor_(t.is_leaf() && t.requires_grad() ? t : t.detach()),
+    : tensor_(t.is_leaf() ? (t.requires_grad() ? t : t.detach()) : same_history(t)),
       version_(t.impl().storage->version()) {}
+
+SavedTensor SavedTensor::output(const Tensor& y) {
+  SavedTensor saved(y);  // y is not on the tape yet: this detaches it
+  saved.is_output_ = true;
+  return saved;
+}
 
 const Tensor& SavedTensor::get() const {
   const uint64_t now = tensor_.impl().storage->version();
@@ -77,6 +110,12 @@ const Tensor& SavedTensor::get() const {
         "or write after backward",
         running_node ? running_node->name() : "backward", tensor_.dtype(),
         shape_str(tensor_.shape()), now, version_);
+  }
+  if (is_output_ && is_grad_enabled() && running_node && attached_outputs) {
+    Tensor& attached = attached_outputs->emplace_back(tensor_.detach());
+    attached.impl().requires_grad = true;
+    attached.impl().grad_fn = std::const_pointer_cast<Node>(running_node->shared_from_this());
+    return attached;
   }
   return tensor_;
 }

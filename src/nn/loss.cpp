@@ -2,6 +2,7 @@
 // The other forms of cross_entropy are in classification_losses.cpp.
 
 #include <tapegrad/autograd.hpp>
+#include <tapegrad/nn/functional.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/ops.hpp>
 
@@ -36,6 +37,10 @@ Tensor reduced_mse(const Tensor& input, const Tensor& target, bool mean) {
                  norm, need_target = target.requires_grad()](const Tensor& gy) -> Grads {
                   const Tensor& input = saved_input;
                   const Tensor& target = saved_target;
+                  if (creating_graph()) {
+                    const Tensor gx = (input - target) * static_cast<double>(norm) * gy;
+                    return {gx, need_target ? -gx : Tensor()};
+                  }
                   Tensor gx = make_tensor(input.shape(), input.dtype());
                   const T* x = input.data<T>();
                   const T* t = target.data<T>();
@@ -163,8 +168,15 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
              [saved = SavedTensor(logits), row_max, log_sum, target,
               smoothing](const Tensor& gy) -> Grads {
                const Tensor& logits = saved;
+               const int64_t rows = logits.size(0), classes = logits.size(1);
+               if (creating_graph()) {
+                 const Tensor q =
+                     functional::one_hot(target, classes).to(logits.dtype()) * (1 - smoothing) +
+                     smoothing / static_cast<double>(classes);
+                 return {gy.reshape({rows, 1}) * (softmax(logits, 1) - q)};
+               }
                return {visit_floating(logits, "cross_entropy_backward", [&]<class T>() {
-                 const int64_t n = logits.size(0), c = logits.size(1);
+                 const int64_t n = rows, c = classes;
                  Tensor gx = make_tensor(logits.shape(), logits.dtype());
                  const T* z = logits.data<T>();
                  const T* peak = row_max.data<T>();

@@ -1,6 +1,7 @@
 // The activations of tg::nn::functional: forward kernel and backward rule side by side. The
-// backward rules are fused elementwise loops over the saved input, one pass each; formulas and
-// conventions are ATen's (aten/src/ATen/native/cpu/Activation.cpp, 1.13).
+// backward rules are fused elementwise loops over the saved input, one pass each; under
+// create_graph the same slope is built from recorded ops instead. Formulas and conventions are
+// ATen's (aten/src/ATen/native/cpu/Activation.cpp, 1.13).
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/nn/functional.hpp>
@@ -15,13 +16,22 @@
 namespace tg::nn::functional {
 namespace {
 
-// An elementwise activation: y = value(x), dy/dx = slope(x), both computed in x's dtype.
-template <class Value, class Slope>
-Tensor activation(const Tensor& x, const char* op, Value value, Slope slope) {
+// An elementwise activation: y = value(x), dy/dx = slope(x), both computed in x's dtype;
+// recorded_slope(x) is the same slope as a tensor of recorded ops, for create_graph.
+template <class Value, class Slope, class RecordedSlope>
+Tensor activation(const Tensor& x, const char* op, Value value, Slope slope,
+                  RecordedSlope recorded_slope) {
   Tensor y = map_elements(x, op, value);
-  return record(op, y, {x}, [x = SavedTensor(x), slope, op](const Tensor& gy) -> Grads {
-    return {zip_elements(gy, x, op, [slope](auto g, auto v) { return g * slope(v); })};
-  });
+  return record(
+      op, y, {x}, [x = SavedTensor(x), slope, recorded_slope, op](const Tensor& gy) -> Grads {
+        if (creating_graph()) return {gy * recorded_slope(x.get())};
+        return {zip_elements(gy, x, op, [slope](auto g, auto v) { return g * slope(v); })};
+      });
+}
+
+// 1 where `condition`, else `otherwise`: a slope that is constant piecewise.
+Tensor one_where(const Tensor& condition, const Tensor& otherwise) {
+  return where(condition, ones_like(otherwise), otherwise);
 }
 
 constexpr double kBeta = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // √(2/π)
@@ -38,14 +48,18 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return activation(
       x, "leaky_relu",
       [negative_slope](auto v) { return v > 0 ? v : v * decltype(v)(negative_slope); },
-      [negative_slope](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(negative_slope); });
+      [negative_slope](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(negative_slope); },
+      [negative_slope](const Tensor& v) {
+        return one_where(gt(v, 0.0), full_like(v, negative_slope));
+      });
 }
 
 Tensor elu(const Tensor& x, double alpha) {
   // d/dx α(eˣ − 1) = αeˣ, used at x ≤ 0 (ATen's elu_backward on the input)
   return activation(
       x, "elu", [alpha](auto v) { return v > 0 ? v : decltype(v)(alpha) * std::expm1(v); },
-      [alpha](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(alpha) * std::exp(v); });
+      [alpha](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(alpha) * std::exp(v); },
+      [alpha](const Tensor& v) { return one_where(gt(v, 0.0), alpha * exp(v)); });
 }
 
 Tensor gelu(const Tensor& x, std::string_view approximate) {
@@ -58,6 +72,12 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
           const T density =
               std::exp(T(-0.5) * v * v) * T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
           return normal_cdf(v) + v * density;
+        },
+        [](const Tensor& v) {
+          const Tensor cdf = 0.5 * (1.0 + erf(v * (std::numbers::sqrt2 / 2)));
+          const Tensor density =
+              exp(-0.5 * v * v) * (0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+          return cdf + v * density;
         });
   }
   if (approximate == "tanh") {
@@ -74,6 +94,11 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
           const T t = std::tanh(T(kBeta) * (v + T(kKappa) * v * v * v));
           const T du = T(kBeta) * (T(1) + T(3 * kKappa) * v * v);
           return T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * du;
+        },
+        [](const Tensor& v) {
+          const Tensor t = tg::tanh(kBeta * (v + kKappa * v * v * v));
+          const Tensor du = kBeta * (1.0 + (3 * kKappa) * v * v);
+          return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
         });
   }
   fail("gelu: approximate must be \"none\" or \"tanh\", got \"{}\"", approximate);
@@ -87,6 +112,10 @@ Tensor silu(const Tensor& x) {
       [logistic](auto v) {
         const auto s = logistic(v);
         return s * (decltype(v)(1) + v * (decltype(v)(1) - s));
+      },
+      [](const Tensor& v) {
+        const Tensor s = tg::sigmoid(v);
+        return s * (1.0 + v * (1.0 - s));
       });
 }
 
@@ -103,6 +132,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
         if (v * T(beta) > T(threshold)) return T(1);
         const T z = std::exp(v * T(beta));
         return z / (z + T(1));
+      },
+      [beta, threshold](const Tensor& v) {
+        return one_where(gt(v * beta, threshold), tg::sigmoid(v * beta));
       });
 }
 
@@ -120,6 +152,9 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
       [min_val, max_val](auto v) {
         using T = decltype(v);
         return v <= T(min_val) || v >= T(max_val) ? T(0) : T(1);
+      },
+      [min_val, max_val](const Tensor& v) {
+        return where(logical_or(le(v, min_val), ge(v, max_val)), zeros_like(v), ones_like(v));
       });
 }
 
@@ -132,6 +167,10 @@ Tensor mish(const Tensor& x) {
         const T t = std::tanh(std::log1p(std::exp(v)));
         const T s = T(1) / (T(1) + std::exp(-v));
         return t + v * s * (T(1) - t * t);
+      },
+      [](const Tensor& v) {
+        const Tensor t = tg::tanh(log1p(exp(v)));
+        return t + v * tg::sigmoid(v) * (1.0 - t * t);
       });
 }
 

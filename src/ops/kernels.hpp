@@ -36,6 +36,11 @@ inline SavedTensor saved_for_backward(const Tensor& t, bool needed = true) {
   return needed && t.defined() ? SavedTensor(t) : SavedTensor();
 }
 
+/// True inside a backward function run with create_graph (the engine turns grad mode on only
+/// then): its gradient must be built from recorded ops, so it can be differentiated again. A
+/// fused first-order kernel is used only when this is false.
+inline bool creating_graph() { return is_grad_enabled(); }
+
 /// Throws unless x has a floating dtype; `op` names the caller.
 inline void require_floating(const Tensor& x, const char* op) {
   if (!is_floating(x.dtype())) {

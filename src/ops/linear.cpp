@@ -53,6 +53,11 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                  weight = saved_for_backward(weight, x.requires_grad()), need_x = x.requires_grad(),
                  need_w = weight.requires_grad(),
                  need_b = bias.defined() && bias.requires_grad()](const Tensor& gy) -> Grads {
+                  if (creating_graph()) {
+                    return {need_x ? matmul(gy, weight) : Tensor(),
+                            need_w ? matmul(gy.t(), x) : Tensor(),
+                            need_b ? sum_to(gy, {gy.size(1)}) : Tensor()};
+                  }
                   return {need_x ? gemm(gy, false, weight, false) : Tensor(),
                           need_w ? gemm(gy, true, x, false) : Tensor(),
                           need_b ? sum_to(gy, {gy.size(1)}) : Tensor()};

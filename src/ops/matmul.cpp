@@ -25,6 +25,9 @@ Tensor mm(const Tensor& a, const Tensor& b) {
       "matmul", c, {a, b},
       [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b, a.requires_grad()),
        need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& gc) -> Grads {
+        if (creating_graph()) {
+          return {need_a ? matmul(gc, b->t()) : Tensor(), need_b ? matmul(a->t(), gc) : Tensor()};
+        }
         return {need_a ? gemm(gc, false, b, true) : Tensor(),
                 need_b ? gemm(a, true, gc, false) : Tensor()};
       });
@@ -79,6 +82,10 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
       "matmul", c, {a, b},
       [a = saved_for_backward(a, b.requires_grad()), b = saved_for_backward(b, a.requires_grad()),
        need_a = a.requires_grad(), need_b = b.requires_grad(), batch](const Tensor& gc) -> Grads {
+        if (creating_graph()) {  // the engine's sum_to reduces broadcast batch dims
+          return {need_a ? matmul(gc, b->transpose(-2, -1)) : Tensor(),
+                  need_b ? matmul(a->transpose(-2, -1), gc) : Tensor()};
+        }
         return {need_a ? batched_gemm(gc, false, b, true, batch) : Tensor(),
                 need_b ? batched_gemm(a, true, gc, false, batch) : Tensor()};
       });

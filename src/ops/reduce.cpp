@@ -248,19 +248,22 @@ Tensor extreme(const Tensor& x, const char* op, Better better) {
       op, y, {x}, [saved_x = SavedTensor(x), saved_y = SavedTensor(y)](const Tensor& gy) -> Grads {
         const Tensor& x = saved_x;
         const Tensor& y = saved_y;
-        return {visit_floating(x, "max_backward", [&]<class T>() {
+        // Under create_graph the shares are a constant mask times the recorded gy.
+        const bool recorded = creating_graph();
+        Tensor g = visit_floating(x, "max_backward", [&]<class T>() {
           const T* in = x.data<T>();
           const T target = *y.data<T>();
           const bool nan_target = std::isnan(target);
           const auto is_result = [&](T v) { return v == target || (nan_target && std::isnan(v)); };
           int64_t ties = 0;
           for (int64_t i = 0; i < x.numel(); ++i) ties += is_result(in[i]);
-          Tensor g = make_tensor(x.shape(), x.dtype());
-          T* out = g.data<T>();
-          const T share = *gy.data<T>() / static_cast<T>(ties);
+          Tensor shares = make_tensor(x.shape(), x.dtype());
+          T* out = shares.data<T>();
+          const T share = (recorded ? T(1) : *gy.data<T>()) / static_cast<T>(ties);
           for (int64_t i = 0; i < x.numel(); ++i) out[i] = is_result(in[i]) ? share : T(0);
-          return g;
-        })};
+          return shares;
+        });
+        return {recorded ? gy * g : g};
       });
 }
 

@@ -65,8 +65,7 @@ Tensor line_products(const Tensor& x, int64_t dim) {
 
 // out[o, k, i] = Π_{k' ≠ k} x[o, k', i], the product of the others along dim, as the prefix
 // product before k times the suffix product after it: exact where x has zeros, unlike y / x
-// (PyTorch's prod_safe_zeros_backward). A fused loop: there is no cumprod op to build it from,
-// so its own derivative is not on the tape.
+// (PyTorch's prod_safe_zeros_backward). A fused loop, so create_graph uses the next function.
 Tensor products_of_others(const Tensor& x, int64_t dim) {
   const Lines lines = lines_along(x.shape(), dim);
   return visit_floating(x, "prod_backward", [&]<class T>() {
@@ -91,6 +90,22 @@ Tensor products_of_others(const Tensor& x, int64_t dim) {
   });
 }
 
+// products_of_others from recorded ops, for create_graph: copy k of x (a new leading dim) has
+// x_k set to 1, and prod along dim of the copies is Π_{k' ≠ k} x_k', zeros included. It takes
+// extent times x's memory, which is why the first-order pass keeps the fused loop.
+Tensor recorded_products_of_others(const Tensor& x, int64_t dim) {
+  const int64_t extent = x.size(dim);
+  if (extent == 0) return zeros_like(x);
+  Shape mask_shape(static_cast<size_t>(x.dim() + 1), 1);
+  mask_shape[0] = extent;
+  mask_shape[static_cast<size_t>(dim + 1)] = extent;
+  const Tensor keep = logical_not(eye(extent).to(Dtype::Bool).reshape(mask_shape));
+  const Tensor products = prod(where(keep, x.unsqueeze(0), 1.0), dim + 1, false);
+  std::vector<int64_t> order(static_cast<size_t>(x.dim()));
+  for (int64_t d = 0; d < x.dim(); ++d) order[d] = d < dim ? d + 1 : (d == dim ? 0 : d);
+  return products.permute(order);
+}
+
 Tensor prod_along(const Tensor& x, int64_t dim, bool keepdim) {
   if (x.dtype() == Dtype::Bool) return prod_along(x.to(Dtype::Int64), dim, keepdim);
   dim = normalize_dim(dim, x.dim(), "prod");
@@ -100,7 +115,8 @@ Tensor prod_along(const Tensor& x, int64_t dim, bool keepdim) {
   // dy/dx_k = Π_{k' ≠ k} x_k'
   return record("prod", y, {x}, [x = SavedTensor(x), dim, kept](const Tensor& gy) -> Grads {
     const Tensor g = gy.shape() == kept ? gy : gy.reshape(kept);
-    return {g * products_of_others(x, dim)};
+    return {g *
+            (creating_graph() ? recorded_products_of_others(x, dim) : products_of_others(x, dim))};
   });
 }
 

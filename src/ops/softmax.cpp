@@ -48,7 +48,7 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool log, const char* op) {
 Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor y = softmax_forward(x, dim, false, "softmax");
   // dx = y ⊙ (dy − Σ_dim dy ⊙ y)
-  return record("softmax", y, {x}, [y = SavedTensor(y), dim](const Tensor& gy) -> Grads {
+  return record("softmax", y, {x}, [y = SavedTensor::output(y), dim](const Tensor& gy) -> Grads {
     return {y * (gy - sum(gy * y, dim, true))};
   });
 }
@@ -56,9 +56,10 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor y = softmax_forward(x, dim, true, "log_softmax");
   // dx = dy − exp(y) ⊙ Σ_dim dy
-  return record("log_softmax", y, {x}, [y = SavedTensor(y), dim](const Tensor& gy) -> Grads {
-    return {gy - exp(y) * sum(gy, dim, true)};
-  });
+  return record("log_softmax", y, {x},
+                [y = SavedTensor::output(y), dim](const Tensor& gy) -> Grads {
+                  return {gy - exp(y) * sum(gy, dim, true)};
+                });
 }
 
 }  // namespace tg

@@ -75,7 +75,7 @@ Tensor std_along(const Tensor& x, int64_t dim, bool keepdim, int64_t correction)
     y = sqrt(var_forward(x, dim, keepdim, correction));
   }
   return record("std", y, {x},
-                [x = SavedTensor(x), y = SavedTensor(y), dim, correction,
+                [x = SavedTensor(x), y = SavedTensor::output(y), dim, correction,
                  kept = keepdim_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
                   const Tensor sigma = keep_dim(y, kept);
                   const Tensor g = keep_dim(gy, kept) / (2.0 * (sigma + inf_where_zero(sigma)));
@@ -131,7 +131,7 @@ Tensor norm_along(const Tensor& x, double p, int64_t dim, bool keepdim) {
     y = norm_forward(x, p, dim, keepdim);
   }
   return record("norm", y, {x},
-                [x = SavedTensor(x), y = SavedTensor(y), p, dim,
+                [x = SavedTensor(x), y = SavedTensor::output(y), p, dim,
                  kept = keepdim_shape(x.shape(), dim)](const Tensor& gy) -> Grads {
                   if (p == 0) return {Tensor()};  // a count: no gradient, as in PyTorch
                   return {norm_backward(keep_dim(gy, kept), x, keep_dim(y, kept), p, dim)};
@@ -180,7 +180,7 @@ Tensor logsumexp(const Tensor& x_in, int64_t dim, bool keepdim) {
     y = log(total) + shift.reshape(total.shape());
   }
   return record("logsumexp", y, {x},
-                [x = SavedTensor(x), y = SavedTensor(y), kept](const Tensor& gy) -> Grads {
+                [x = SavedTensor(x), y = SavedTensor::output(y), kept](const Tensor& gy) -> Grads {
                   const Tensor& input = x;
                   return {keep_dim(gy, kept) * exp(input - keep_dim(y, kept))};
                 });

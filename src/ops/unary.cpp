@@ -132,7 +132,7 @@ Tensor exp(const Tensor& x) {
   Tensor y = map_float32_or(x, "exp", vmath::exp_array, [](double v) { return std::exp(v); });
   // d exp(x)/dx = exp(x)
   return record("exp", y, {x},
-                [y = SavedTensor(y)](const Tensor& gy) -> Grads { return {gy * y}; });
+                [y = SavedTensor::output(y)](const Tensor& gy) -> Grads { return {gy * y}; });
 }
 
 Tensor log(const Tensor& x) {
@@ -145,14 +145,16 @@ Tensor log(const Tensor& x) {
 Tensor sqrt(const Tensor& x) {
   Tensor y = map_elements(x, "sqrt", [](auto v) { return std::sqrt(v); });
   // d √x/dx = 1/(2√x)
-  return record("sqrt", y, {x},
-                [y = SavedTensor(y)](const Tensor& gy) -> Grads { return {gy / (2.0 * y)}; });
+  return record("sqrt", y, {x}, [y = SavedTensor::output(y)](const Tensor& gy) -> Grads {
+    return {gy / (2.0 * y)};
+  });
 }
 
 Tensor abs(const Tensor& x) {
   Tensor y = map_elements(x, "abs", [](auto v) { return std::abs(v); });
   // d|x|/dx = sign(x), with sign(0) = 0 as in PyTorch
   return record("abs", y, {x}, [x = SavedTensor(x)](const Tensor& gy) -> Grads {
+    if (creating_graph()) return {gy * sign(x)};
     return {zip_elements(gy, x, "abs_backward",
                          [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : decltype(g)(0)); })};
   });
@@ -166,6 +168,7 @@ Tensor relu(const Tensor& x) {
       map_elements(x, "relu", [](auto v) { return decltype(v)(0) > v ? decltype(v)(0) : v; });
   // d relu(x)/dx = 0 where the output is ≤ 0, else 1, NaN included (PyTorch's threshold_backward)
   return record("relu", y, {x}, [y = SavedTensor(y)](const Tensor& gy) -> Grads {
+    if (creating_graph()) return {masked_fill(gy, le(y, 0.0), 0.0)};
     return {zip_elements(gy, y, "relu_backward",
                          [](auto g, auto out) { return out <= 0 ? decltype(g)(0) : g; })};
   });
@@ -180,7 +183,9 @@ Tensor sigmoid(const Tensor& x) {
     return e / (1 + e);
   });
   // d σ(x)/dx = σ(x)(1 − σ(x))
-  return record("sigmoid", y, {x}, [y = SavedTensor(y)](const Tensor& gy) -> Grads {
+  return record("sigmoid", y, {x}, [saved = SavedTensor::output(y)](const Tensor& gy) -> Grads {
+    const Tensor& y = saved;
+    if (creating_graph()) return {gy * (1.0 - y) * y};
     return {zip_elements(gy, y, "sigmoid_backward",
                          [](auto g, auto out) { return g * (1 - out) * out; })};
   });
@@ -189,8 +194,9 @@ Tensor sigmoid(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
   Tensor y = map_float32_or(x, "tanh", vmath::tanh_array, [](double v) { return std::tanh(v); });
   // d tanh(x)/dx = 1 − tanh²(x)
-  return record("tanh", y, {x}, [saved = SavedTensor(y)](const Tensor& gy) -> Grads {
+  return record("tanh", y, {x}, [saved = SavedTensor::output(y)](const Tensor& gy) -> Grads {
     const Tensor& y = saved;
+    if (creating_graph()) return {gy * (1.0 - y * y)};
     if (y.dtype() == Dtype::Float32 && gy.dtype() == Dtype::Float32 && gy.shape() == y.shape()) {
       Tensor gx = make_tensor(y.shape(), y.dtype());
       vmath::tanh_backward_array(gy.data<float>(), y.data<float>(), gx.data<float>(), y.numel());
@@ -205,6 +211,7 @@ Tensor pow(const Tensor& x, double p) {
   Tensor y = map_elements(x, "pow", [p](auto v) { return std::pow(v, decltype(v)(p)); });
   // d xᵖ/dx = p·xᵖ⁻¹ (and 0 for p = 0, as in PyTorch)
   return record("pow", y, {x}, [x = SavedTensor(x), p](const Tensor& gy) -> Grads {
+    if (creating_graph()) return {p == 0 ? zeros_like(gy) : gy * (p * pow(x, p - 1))};
     return {zip_elements(gy, x, "pow_backward", [p](auto g, auto v) {
       using T = decltype(g);
       return p == 0 ? T(0) : g * (T(p) * std::pow(v, T(p - 1)));
@@ -216,6 +223,7 @@ Tensor square(const Tensor& x) {
   Tensor y = map_elements(x, "square", [](auto v) { return v * v; });
   // d x²/dx = 2x
   return record("square", y, {x}, [x = SavedTensor(x)](const Tensor& gy) -> Grads {
+    if (creating_graph()) return {gy * (2.0 * x)};
     return {zip_elements(gy, x, "square_backward", [](auto g, auto v) { return g * (2 * v); })};
   });
 }
@@ -244,8 +252,9 @@ Tensor log1p(const Tensor& x) {
 Tensor expm1(const Tensor& x) {
   Tensor y = map_elements(x, "expm1", [](auto v) { return std::expm1(v); });
   // d (eˣ − 1)/dx = eˣ = y + 1, from the output as PyTorch does
-  return record("expm1", y, {x},
-                [y = SavedTensor(y)](const Tensor& gy) -> Grads { return {gy * (y + 1.0)}; });
+  return record("expm1", y, {x}, [y = SavedTensor::output(y)](const Tensor& gy) -> Grads {
+    return {gy * (y + 1.0)};
+  });
 }
 
 Tensor erf(const Tensor& x) {

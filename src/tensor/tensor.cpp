@@ -169,8 +169,8 @@ Tensor Tensor::grad() const { return Tensor(impl().grad); }
 
 void Tensor::zero_grad() { impl().grad.reset(); }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  run_backward(*this, gradient, retain_graph);
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  run_backward(*this, gradient, retain_graph, create_graph);
 }
 
 Tensor Tensor::detach() const { return share_storage(*this, shape()); }
