@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+
 #include <vector>
+#include "w1.hpp"
 
 namespace {
 
@@ -32,31 +34,24 @@ double median(std::vector<double> values) {
 int w1(int epochs, const std::string& data_dir) {
   tg::set_num_threads(1);
   const tg::data::TensorDataset train = tg::data::load_mnist(data_dir, tg::data::Split::Train);
-  tg::manual_seed(0);
-  tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
-                           tg::nn::ReLU(), tg::nn::Linear(128, 10)};
-  const std::vector<tg::Tensor> parameters = model.parameters();
-  tg::optim::RMSProp optimizer(parameters, {.lr = 1e-3, .alpha = 0.99, .eps = 1e-8});
-  tg::data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
-  const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) {
-    return tg::nn::cross_entropy(model(x), y);
-  };
+  bench::W1 w(train);
+  const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) { return w.loss(x, y); };
   std::vector<double> times;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     tg::dist::barrier();
     const auto start = Clock::now();
     double loss_sum = 0;
-    for (const tg::data::Batch& batch : loader) {
-      optimizer.zero_grad();
+    for (const tg::data::Batch& batch : w.loader) {
+      w.optimizer.zero_grad();
       loss_sum +=
-          tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss)
+          tg::nn::data_parallel_backward(w.parameters, batch.inputs, batch.targets, batch_loss)
               .item<float>();
-      optimizer.step();
+      w.optimizer.step();
     }
     times.push_back(seconds_since(start));
     if (tg::dist::rank() == 0) {
       fmt::print("epoch {}: {:.3f} s, mean loss {:.4f}\n", epoch, times.back(),
-                 loss_sum / static_cast<double>(loader.size()));
+                 loss_sum / static_cast<double>(w.loader.size()));
     }
   }
   if (tg::dist::rank() == 0) {
