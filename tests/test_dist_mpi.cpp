@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -113,10 +116,32 @@ TEST_CASE("ranks whose models differ in shape stop with a tg::Error on every ran
   }
 }
 
-TEST_CASE("a sharded DataLoader with all_reduce_gradients trains the ranks alike, run after run",
+TEST_CASE("a sharded DataLoader with all_reduce_gradients trains as one process on their union",
           "[dist][mpi]") {
   const ScratchDir dir;
-  // dist_train checks that both ranks end with the same parameters (check_same_on_every_rank).
-  const auto first = trained(dir, 2, "ddp1", "--steps 8 --mode ddp --batch 128");
-  CHECK(trained(dir, 2, "ddp2", "--steps 8 --mode ddp --batch 128 --threads 2") == first);
+  // Rank r's k-th batch of 128 holds positions 256k + r, 256k + r + 2, … of the epoch's order:
+  // together the ranks' k-th batches are one process's k-th batch of 256, and the mean of their
+  // gradients is its gradient, up to rounding. SGD, since Adam would not notice a sum instead of
+  // a mean. dist_train checks that both ranks end with the same parameters.
+  const std::string common = "--steps 8 --optimizer sgd";
+  const auto sharded = trained(dir, 2, "ddp", common + " --mode ddp --batch 128");
+  const auto whole = trained(dir, 1, "one", common + " --batch 256");
+  const auto half = trained(dir, 1, "half", common + " --batch 128");
+  REQUIRE(sharded.size() == whole.size());
+  const auto largest_difference = [](const std::vector<unsigned char>& a,
+                                     const std::vector<unsigned char>& b) {
+    float largest = 0;
+    for (size_t i = 0; i + 4 <= a.size(); i += 4) {
+      float x, y;
+      std::memcpy(&x, a.data() + i, 4);
+      std::memcpy(&y, b.data() + i, 4);
+      largest = std::max(largest, std::abs(x - y));
+    }
+    return largest;
+  };
+  // Measured: 7.5e-9 against the union batch, 7.2e-3 against one rank's batch alone.
+  CHECK(largest_difference(sharded, whole) < 1e-6f);
+  CHECK(largest_difference(half, whole) > 1e-4f);
+  // The same run again, with 2 threads per rank: the same bits.
+  CHECK(trained(dir, 2, "ddp2", common + " --mode ddp --batch 128 --threads 2") == sharded);
 }

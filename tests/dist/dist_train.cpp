@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace {
@@ -18,10 +19,11 @@ namespace {
 using Flags = std::map<std::string, std::string>;
 
 Flags parse(int argc, char** argv) {
-  Flags flags = {{"steps", "20"},     {"threads", "1"},     {"batch", "256"},   {"rows", "1100"},
-                 {"hidden", "256"},   {"mode", "dp"},       {"out", ""},        {"save", ""},
-                 {"save-every", "0"}, {"resume", ""},       {"odd-rank", "-1"}, {"odd-resume", ""},
-                 {"odd-hidden", "0"}, {"die-at-step", "0"}, {"seed", "5"}};
+  Flags flags = {
+      {"steps", "20"},     {"threads", "1"},     {"batch", "256"},   {"rows", "1100"},
+      {"hidden", "256"},   {"mode", "dp"},       {"out", ""},        {"save", ""},
+      {"save-every", "0"}, {"resume", ""},       {"odd-rank", "-1"}, {"odd-resume", ""},
+      {"odd-hidden", "0"}, {"die-at-step", "0"}, {"seed", "5"},      {"optimizer", "adam"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string name = std::string(argv[i]).substr(2);
     if (!flags.contains(name)) tg::fail("dist_train: unknown option '{}'", argv[i]);
@@ -57,7 +59,16 @@ int train(const Flags& flags) {
                            tg::nn::ReLU(), tg::nn::Linear(128, 10)};
   tg::dist::broadcast_parameters(model);
   tg::manual_seed(seed);
-  tg::optim::Adam optimizer(model.parameters(), {.lr = 1e-3});
+  // Adam by default; SGD for the test of all_reduce_gradients' mean, which Adam's scale
+  // invariance would hide.
+  std::unique_ptr<tg::optim::Optimizer> optimizer;
+  if (flags.at("optimizer") == "sgd") {
+    optimizer =
+        std::make_unique<tg::optim::SGD>(model.parameters(), tg::optim::SGDOptions{.lr = 0.1});
+  } else {
+    optimizer =
+        std::make_unique<tg::optim::Adam>(model.parameters(), tg::optim::AdamOptions{.lr = 1e-3});
+  }
 
   const bool ddp = flags.at("mode") == "ddp";
   tg::data::DataLoader loader(train, {.batch_size = integer(flags, "batch"),
@@ -68,7 +79,7 @@ int train(const Flags& flags) {
   tg::CheckpointExtra progress{.generator = &tg::default_generator()};
   const std::string resume =
       odd && !flags.at("odd-resume").empty() ? flags.at("odd-resume") : flags.at("resume");
-  if (!resume.empty()) tg::load_checkpoint(resume, model, optimizer, progress);
+  if (!resume.empty()) tg::load_checkpoint(resume, model, *optimizer, progress);
 
   const std::vector<tg::Tensor> parameters = model.parameters();
   const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) {
@@ -82,7 +93,7 @@ int train(const Flags& flags) {
     auto batch = loader.begin();
     for (int64_t done = progress.step - progress.epoch * loader.size(); done > 0; --done) ++batch;
     for (; batch != loader.end() && progress.step < steps; ++batch) {
-      optimizer.zero_grad();
+      optimizer->zero_grad();
       if (ddp) {
         tg::Tensor value = batch_loss(batch->inputs, batch->targets);
         value.backward();
@@ -92,10 +103,10 @@ int train(const Flags& flags) {
         loss = tg::nn::data_parallel_backward(parameters, batch->inputs, batch->targets, batch_loss)
                    .item<double>();
       }
-      optimizer.step();
+      optimizer->step();
       ++progress.step;
       if (save_every > 0 && progress.step % save_every == 0) {
-        tg::save_checkpoint(flags.at("save"), model, optimizer, progress);
+        tg::save_checkpoint(flags.at("save"), model, *optimizer, progress);
       }
       if (odd && progress.step == integer(flags, "die-at-step")) std::raise(SIGKILL);
     }
