@@ -30,7 +30,7 @@ struct Run {
 // ASan's leak check is off for the ranks: Open MPI's own allocations at exit would be reported.
 Run mpirun(int ranks, const std::string& args) {
   const std::string command = fmt::format(
-      "ASAN_OPTIONS=detect_leaks=0 timeout 120 {} --allow-run-as-root --oversubscribe "
+      "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 timeout 120 {} --allow-run-as-root --oversubscribe "
       "--bind-to none --mca btl self,vader,tcp --mca btl_tcp_if_include lo -np {} {} {} 2>&1",
       TAPEGRAD_MPIEXEC, ranks, TAPEGRAD_DIST_TRAIN, args);
   FILE* pipe = popen(command.c_str(), "r");
