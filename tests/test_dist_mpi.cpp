@@ -30,7 +30,8 @@ struct Run {
 // ASan's leak check is off for the ranks: Open MPI's own allocations at exit would be reported.
 Run mpirun(int ranks, const std::string& args) {
   const std::string command = fmt::format(
-      "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 timeout 120 {} --allow-run-as-root --oversubscribe "
+      "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 timeout 120 {} --allow-run-as-root "
+      "--oversubscribe "
       "--bind-to none --mca btl self,vader,tcp --mca btl_tcp_if_include lo -np {} {} {} 2>&1",
       TAPEGRAD_MPIEXEC, ranks, TAPEGRAD_DIST_TRAIN, args);
   FILE* pipe = popen(command.c_str(), "r");
@@ -55,7 +56,7 @@ std::vector<unsigned char> trained(const ScratchDir& dir, int ranks, const std::
 
 }  // namespace
 
-TEST_CASE("data_parallel_backward gives the same bits for 1 or 2 ranks of 1 or 2 threads",
+TEST_CASE("data_parallel_backward gives the same bits for 1, 2 or 3 ranks of 1 or 2 threads",
           "[dist][mpi]") {
   const ScratchDir dir;
   // 1100 rows in batches of 256: steps of 4, 4, 4, 4 and 1 shards (a last batch of 76 rows),
@@ -66,6 +67,8 @@ TEST_CASE("data_parallel_backward gives the same bits for 1 or 2 ranks of 1 or 2
   CHECK(trained(dir, 1, "1x2", common + " --threads 2") == one);
   CHECK(trained(dir, 2, "2x1", common + " --threads 1") == one);
   CHECK(trained(dir, 2, "2x2", common + " --threads 2") == one);
+  // 3 ranks share 4 shards unevenly (1, 1, 2), and the last batch's one shard not at all.
+  CHECK(trained(dir, 3, "3x1", common + " --threads 1") == one);
 }
 
 TEST_CASE("a job killed mid-run resumes from rank 0's checkpoint bit for bit on 2 ranks or 1",
