@@ -13,7 +13,6 @@
 #include "tensor/tensor_impl.hpp"
 
 #include <cstring>
-#include <exception>
 #include <optional>
 #include <span>
 #include <utility>
@@ -40,10 +39,9 @@ void agree_on_layout(const std::string& op, const std::vector<Tensor>& tensors,
 
 void all_reduce_gradients(const std::vector<Tensor>& parameters) {
   const char* op = "all_reduce_gradients";
-  std::string error;
   std::optional<detail::GradientBlocks> blocks;
   std::vector<uint64_t> mine;
-  try {
+  const std::string error = detail::error_of([&] {
     for (size_t i = 0; i < parameters.size(); ++i) {
       if (!parameters[i].defined()) fail("{}: parameter {} is an undefined tensor", op, i);
     }
@@ -52,9 +50,7 @@ void all_reduce_gradients(const std::vector<Tensor>& parameters) {
     std::vector<Tensor> grads;
     for (const Tensor& p : parameters) grads.push_back(p.grad());
     blocks->pack({}, grads, mine);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  });
   agree_on_layout(op, error.empty() ? parameters : std::vector<Tensor>{}, error);
   const detail::World world = detail::world();
   std::vector<uint64_t> all(mine.size() * static_cast<size_t>(world.size));
@@ -115,13 +111,8 @@ void agree(const std::string& op, const std::string& local_error) {
 }
 
 void check_same_on_every_rank(const std::string& op, const std::vector<Tensor>& tensors) {
-  std::string error;
   uint64_t values = 0;
-  try {
-    values = detail::fingerprint(tensors, true);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  const std::string error = detail::error_of([&] { values = detail::fingerprint(tensors, true); });
   const detail::Fact facts[] = {{"the tensors' shapes, dtypes and values (a hash)", values}};
   detail::agree(op, error, facts);
 }

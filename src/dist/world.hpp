@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -29,6 +30,10 @@ struct Fact {
 /// `local_error` is nonempty (naming `op` and the first such rank), or when the ranks' `facts`
 /// differ (naming the fact and two ranks' values). At most four facts.
 void agree(const std::string& op, const std::string& local_error, std::span<const Fact> facts = {});
+
+/// Runs `local` and returns what it threw as a message ("" when it returned), for agree(): a
+/// rank whose part failed must still join the collective that tells the others.
+std::string error_of(const std::function<void()>& local);
 
 /// Every rank's `mine` concatenated in rank order into `all`; rank r sends words[r] 8-byte words.
 void all_gather(std::span<const uint64_t> mine, std::span<const int64_t> words,

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -189,13 +188,7 @@ void read_checkpoint(const std::filesystem::path& path, nn::Module& module,
 // `local` on this rank, then agreement of all ranks on its success (tg::dist): an error on one
 // rank is a tg::Error on every rank, and none is left waiting in a later collective.
 void on_every_rank(const char* op, const std::function<void()>& local) {
-  std::string error;
-  try {
-    local();
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  dist::detail::agree(op, error);
+  dist::detail::agree(op, dist::detail::error_of(local));
 }
 
 }  // namespace

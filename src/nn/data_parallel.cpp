@@ -27,7 +27,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <span>
@@ -254,10 +253,9 @@ Tensor ranks_backward(const std::vector<Tensor>& listed, const Tensor& inputs,
                       dist::detail::World world) {
   RankStep step;
   step.world = world;
-  std::string error;
   uint64_t batch_hash = 0, layout_hash = 0;
   std::vector<Tensor> parameters;
-  try {
+  const std::string error = dist::detail::error_of([&] {
     check_batch(inputs, targets, reduction);
     const int shards = shard_count(inputs.size(0));
     if (shards > 1) check_parameters(listed);
@@ -265,9 +263,7 @@ Tensor ranks_backward(const std::vector<Tensor>& listed, const Tensor& inputs,
     batch_hash = dist::detail::fingerprint({inputs, targets}, true);
     if (shards > 1) layout_hash = dist::detail::fingerprint(parameters, false);
     compute_rank_step(step, parameters, {parameters, inputs, targets, loss, reduction, shards});
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  });
   const dist::detail::Fact facts[] = {
       {"the batch's inputs and targets (a hash; every rank must pass the whole batch)", batch_hash},
       {"the parameters' shapes and dtypes (a hash)", layout_hash}};
