@@ -119,6 +119,19 @@ TEST_CASE("ranks whose models differ in shape stop with a tg::Error on every ran
   }
 }
 
+TEST_CASE("each rank's own share of the data into data_parallel_backward is a tg::Error on all",
+          "[dist][mpi]") {
+  const Run run = mpirun(2, "--steps 2 --mode sharded");
+  INFO(run.output);
+  CHECK(run.status == 3);
+  for (const char* rank : {"rank 0", "rank 1"}) {
+    CHECK_THAT(run.output, Contains(fmt::format(
+                               "{}: error: data_parallel_backward: the ranks differ in the batch's "
+                               "inputs and targets (a hash; every rank must pass the whole batch)",
+                               rank)));
+  }
+}
+
 TEST_CASE("a sharded DataLoader with all_reduce_gradients trains as one process on their union",
           "[dist][mpi]") {
   const ScratchDir dir;

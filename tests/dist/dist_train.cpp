@@ -70,12 +70,14 @@ int train(const Flags& flags) {
         std::make_unique<tg::optim::Adam>(model.parameters(), tg::optim::AdamOptions{.lr = 1e-3});
   }
 
-  const bool ddp = flags.at("mode") == "ddp";
+  // ddp: each rank its own share of the data and all_reduce_gradients; sharded: that share fed
+  // to data_parallel_backward, a misuse; dp: the whole batch on every rank.
+  const bool ddp = flags.at("mode") == "ddp", sharded = ddp || flags.at("mode") == "sharded";
   tg::data::DataLoader loader(train, {.batch_size = integer(flags, "batch"),
                                       .shuffle = true,
                                       .seed = seed,
-                                      .rank = ddp ? rank : 0,
-                                      .world_size = ddp ? ranks : 1});
+                                      .rank = sharded ? rank : 0,
+                                      .world_size = sharded ? ranks : 1});
   tg::CheckpointExtra progress{.generator = &tg::default_generator()};
   const std::string resume =
       odd && !flags.at("odd-resume").empty() ? flags.at("odd-resume") : flags.at("resume");
