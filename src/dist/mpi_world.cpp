@@ -104,7 +104,7 @@ void agree(const std::string& op, const std::string& local_error, std::span<cons
   }
   for (size_t i = 0; i < facts.size(); ++i) {
     for (int r = 1; r < w.size; ++r) {
-      if (all[r].facts != mine.facts || all[r].values[i] != all[0].values[i]) {
+      if (all[r].facts != all[0].facts || all[r].values[i] != all[0].values[i]) {
         fail("{}: the ranks differ in {}: rank 0 has {}, rank {} has {}", op, facts[i].name,
              all[0].values[i], r, all[r].values[i]);
       }
