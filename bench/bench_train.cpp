@@ -18,6 +18,8 @@
 #include <cstring>
 #include <string>
 
+#include "w1.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -38,34 +40,28 @@ int fmnist(int threads, int epochs, const std::string& data_dir, bool split_batc
   fmt::print("W1 fmnist-mlp: OpenBLAS {} kernel, tapegrad {} kernels, {} thread(s), {}\n",
              tg::blas_core_name(), tg::cpu_level(), tg::num_threads(),
              split_batch ? "batch split into shards" : "plain backward");
-  tg::manual_seed(0);
-  tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
-                           tg::nn::ReLU(), tg::nn::Linear(128, 10)};
-  const std::vector<tg::Tensor> parameters = model.parameters();
-  tg::optim::RMSProp optimizer(parameters, {.lr = 1e-3, .alpha = 0.99, .eps = 1e-8});
-  tg::data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
-  const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) {
-    return tg::nn::cross_entropy(model(x), y);
-  };
+  bench::W1 w(train);
+  const auto batch_loss = [&](const tg::Tensor& x, const tg::Tensor& y) { return w.loss(x, y); };
   std::vector<double> times;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = Clock::now();
     double loss_sum = 0;
-    for (const tg::data::Batch& batch : loader) {
-      optimizer.zero_grad();
+    for (const tg::data::Batch& batch : w.loader) {
+      w.optimizer.zero_grad();
       tg::Tensor loss;
       if (split_batch) {
-        loss = tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss);
+        loss =
+            tg::nn::data_parallel_backward(w.parameters, batch.inputs, batch.targets, batch_loss);
       } else {
-        loss = batch_loss(batch.inputs, batch.targets);
+        loss = w.loss(batch.inputs, batch.targets);
         loss.backward();
       }
-      optimizer.step();
+      w.optimizer.step();
       loss_sum += loss.item<float>();
     }
     times.push_back(seconds_since(start));
     fmt::print("epoch {}: {:.3f} s, mean loss {:.4f}\n", epoch, times.back(),
-               loss_sum / loader.size());
+               loss_sum / w.loader.size());
   }
   std::sort(times.begin(), times.end());
   fmt::print("median seconds per epoch: {:.4f}\n", times[times.size() / 2]);

@@ -3,17 +3,49 @@
 // --save PATH writes a checkpoint after every epoch; --resume PATH continues a run from one,
 // giving bit-identical results to a run that was never interrupted; --stop-after N ends this
 // run after epoch N (to train in chunks).
+// Built with MPI, `mpirun -np 2 ./build/examples/classify_fashion_mnist` trains on 2 processes
+// (README, "Several processes"): every rank reads the data and takes its shards of each batch,
+// rank 0 alone prints and writes the checkpoints, and the results are the bits of one process.
 
 #include <tapegrad/tapegrad.hpp>
 
 #include <fmt/core.h>
+
+#include <cstdio>
 
 #include "common/fashion_mnist.hpp"
 #include "common/flags.hpp"
 
 namespace fashion = examples::fashion_mnist;
 
+namespace {
+
+int world_size() {
+#ifdef TAPEGRAD_WITH_MPI
+  return tg::dist::world_size();
+#else
+  return 1;
+#endif
+}
+
+// Ends MPI on every rank after a run that succeeded. An error exits without it (Flags::die), and
+// mpirun then stops the other ranks rather than leaving them waiting.
+int finish(int status) {
+#ifdef TAPEGRAD_WITH_MPI
+  std::fflush(stdout);
+  tg::dist::finalize();
+#endif
+  return status;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+#ifdef TAPEGRAD_WITH_MPI
+  tg::dist::init(argc, argv);
+  // The ranks compute the same numbers: one report is enough. Errors still reach stderr.
+  if (tg::dist::rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;
+#endif
   auto options = fashion::common_flags("10");
   options.insert({{"lr", "0.001"}, {"batch-size", "128"}});
   const examples::Flags flags(
@@ -30,12 +62,16 @@ int main(int argc, char** argv) {
   const tg::data::TensorDataset test = fashion::load_or_exit(data_dir, tg::data::Split::Test);
   fmt::print(
       "Fashion-MNIST: {} training and {} test images; OpenBLAS {} kernel, tapegrad {} kernels, "
-      "{} thread(s)\n",
-      train.size(), test.size(), tg::blas_core_name(), tg::cpu_level(), tg::num_threads());
+      "{} thread(s) × {} process(es)\n",
+      train.size(), test.size(), tg::blas_core_name(), tg::cpu_level(), tg::num_threads(),
+      world_size());
 
   tg::manual_seed(seed);
   tg::nn::Sequential model{tg::nn::Linear(784, 256), tg::nn::ReLU(), tg::nn::Linear(256, 128),
                            tg::nn::ReLU(), tg::nn::Linear(128, 10)};
+#ifdef TAPEGRAD_WITH_MPI
+  tg::dist::broadcast_parameters(model);  // the same seed gives the same model; this makes sure
+#endif
   tg::optim::RMSProp optimizer(model.parameters(), {.lr = lr});
   tg::optim::CosineAnnealingLR schedule(optimizer, run.epochs);
   run.schedule = &schedule;
@@ -46,15 +82,16 @@ int main(int argc, char** argv) {
     return tg::nn::cross_entropy(model(images), classes);
   };
   // batch_loss(batch.inputs, batch.targets).backward(), with the batch split into shards shared
-  // among the --threads threads: the same bits for every thread count.
+  // among the --threads threads of every process: the same bits for every count of either.
   const auto predicted =
       fashion::train(model, optimizer, loader, test, run, [&](const tg::data::Batch& batch) {
         return tg::nn::data_parallel_backward(parameters, batch.inputs, batch.targets, batch_loss);
       });
-  if (!predicted) return 0;  // --stop-after
+  if (!predicted) return finish(0);  // --stop-after
 
   // The per-class table reuses the last epoch's predictions.
   const std::vector<int64_t> labels = test.targets.to_vector<int64_t>();
   fashion::print_class_table(*predicted, labels);
   fmt::print("test accuracy: {:.4f}\n", fashion::accuracy(*predicted, labels));
+  return finish(0);
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, whatever tapegrad needs that this machine lacks.
-# `setup.sh` installs what building and the examples need (wamerican: the word list
-# char_language_model trains on); `setup.sh --tests` adds what the full test run needs (clang
+# `setup.sh` installs what building and the examples need (Open MPI: tg::dist and mpirun;
+# wamerican: the word list char_language_model trains on); `setup.sh --tests` adds what the full test run needs (clang
 # and its sanitizer runtime for the fuzz harnesses, numpy for the interoperability test, onnx
 # and OpenCV for the ONNX export checks, a German locale for the CSV test).
 # Idempotent: when everything is present it changes nothing and needs no network.
 set -euo pipefail
 
 packages=(g++ make cmake libopenblas-dev libfmt-dev catch2 zlib1g-dev nlohmann-json3-dev
-          dataset-fashion-mnist wamerican)
+          libopenmpi-dev openmpi-bin dataset-fashion-mnist wamerican)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(clang libclang-rt-14-dev python3-numpy locales python3-onnx python3-opencv)
 fi

@@ -8,6 +8,7 @@
 #include <tapegrad/data/dataset.hpp>
 #include <tapegrad/data/loader.hpp>
 #include <tapegrad/data/mnist.hpp>
+#include <tapegrad/dist.hpp>
 #include <tapegrad/dtype.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/format.hpp>

@@ -19,11 +19,32 @@ DataLoader::DataLoader(TensorDataset dataset, LoaderOptions options)
   if (options.batch_size <= 0) {
     fail("DataLoader: invalid batch_size: {} (expected batch_size > 0)", options.batch_size);
   }
+  if (options.world_size <= 0 || options.rank < 0 || options.rank >= options.world_size) {
+    fail("DataLoader: invalid rank {} of world_size {} (expected 0 <= rank < world_size)",
+         options.rank, options.world_size);
+  }
+}
+
+int64_t DataLoader::rows() const {
+  const int64_t n = dataset_.size(), w = options_.world_size;
+  return n / w + (n % w != 0 ? 1 : 0);  // ceil without overflow, padded as DistributedSampler
+}
+
+// DistributedSampler (torch/utils/data/distributed.py, 1.13, drop_last=False): positions
+// rank, rank + w, … of the order repeated as far as the padding needs.
+std::vector<int64_t> DataLoader::shard(const std::vector<int64_t>& order) const {
+  if (options_.world_size == 1) return order;
+  std::vector<int64_t> mine(static_cast<size_t>(order.empty() ? 0 : rows()));
+  for (size_t k = 0; k < mine.size(); ++k) {
+    const int64_t position = options_.rank + static_cast<int64_t>(k) * options_.world_size;
+    mine[k] = order[static_cast<size_t>(position % static_cast<int64_t>(order.size()))];
+  }
+  return mine;
 }
 
 int64_t DataLoader::size() const {
   // Written so that no batch size overflows: (n + b − 1) / b would for b near INT64_MAX.
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = rows(), b = options_.batch_size;
   return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
 
@@ -44,7 +65,7 @@ DataLoader::Iterator DataLoader::begin() {
     std::iota(order.begin(), order.end(), 0);
   }
   auto pass = std::make_shared<Iterator::Pass>(
-      Iterator::Pass{std::make_shared<const std::vector<int64_t>>(std::move(order))});
+      Iterator::Pass{std::make_shared<const std::vector<int64_t>>(shard(order))});
   pass->finished = size() == 0;
   open_ = pass;
   ++epoch_;
@@ -61,7 +82,8 @@ DataLoader::Iterator DataLoader::end() const { return Iterator(this, nullptr, si
 
 Batch DataLoader::batch(const std::vector<int64_t>& order, int64_t index) const {
   const int64_t first = index * options_.batch_size;  // < rows, so no overflow
-  const int64_t last = first + std::min(options_.batch_size, dataset_.size() - first);
+  const int64_t last =
+      first + std::min(options_.batch_size, static_cast<int64_t>(order.size()) - first);
   const std::vector<int64_t> rows(order.begin() + first, order.begin() + last);
   return {gather_rows(dataset_.inputs, rows), gather_rows(dataset_.targets, rows)};
 }

@@ -6,12 +6,17 @@
 #include <tapegrad/threads.hpp>
 #include <tapegrad/version.hpp>
 
+#include "dist/fingerprint.hpp"
+#include "dist/world.hpp"
 #include "io/parameters.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace tg {
 namespace {
@@ -101,10 +106,8 @@ void warn_if_environment_differs(const io::Metadata& metadata, const std::string
   }
 }
 
-}  // namespace
-
-void save_checkpoint(const std::filesystem::path& path, const nn::Module& module,
-                     const optim::Optimizer& optimizer, const CheckpointExtra& extra) {
+void write_checkpoint(const std::filesystem::path& path, const nn::Module& module,
+                      const optim::Optimizer& optimizer, const CheckpointExtra& extra) {
   if (extra.epoch < 0 || extra.step < 0) {
     fail("save_checkpoint: epoch {} and step {} must not be negative", extra.epoch, extra.step);
   }
@@ -122,7 +125,7 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Module& module
                         "save_checkpoint");
 }
 
-void load_checkpoint(const std::filesystem::path& path, nn::Module& module,
+void read_checkpoint(const std::filesystem::path& path, nn::Module& module,
                      optim::Optimizer& optimizer, CheckpointExtra& extra) {
   const std::string source = fmt::format("load_checkpoint '{}'", path.string());
   const io::SafetensorsReader reader(path, "load_checkpoint");
@@ -180,6 +183,39 @@ void load_checkpoint(const std::filesystem::path& path, nn::Module& module,
   extra.epoch = epoch;
   extra.step = step;
   warn_if_environment_differs(reader.metadata(), source);
+}
+
+// `local` on this rank, then agreement of all ranks on its success (tg::dist): an error on one
+// rank is a tg::Error on every rank, and none is left waiting in a later collective.
+void on_every_rank(const char* op, const std::function<void()>& local) {
+  dist::detail::agree(op, dist::detail::error_of(local));
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const nn::Module& module,
+                     const optim::Optimizer& optimizer, const CheckpointExtra& extra) {
+  if (dist::detail::world().size == 1) return write_checkpoint(path, module, optimizer, extra);
+  // The ranks hold the same state (data_parallel_backward gives every rank the same gradients):
+  // rank 0 writes it for all, the others wait to hear that the write succeeded.
+  on_every_rank("save_checkpoint", [&] {
+    if (dist::detail::world().rank == 0) write_checkpoint(path, module, optimizer, extra);
+  });
+}
+
+void load_checkpoint(const std::filesystem::path& path, nn::Module& module,
+                     optim::Optimizer& optimizer, CheckpointExtra& extra) {
+  if (dist::detail::world().size == 1) return read_checkpoint(path, module, optimizer, extra);
+  on_every_rank("load_checkpoint", [&] { read_checkpoint(path, module, optimizer, extra); });
+  // Each rank read its own copy: they must have read the same state.
+  uint64_t state = 0;
+  on_every_rank("load_checkpoint", [&] {
+    std::vector<Tensor> tensors = module.parameters();
+    for (const auto& [key, tensor] : optimizer.state_dict()) tensors.push_back(tensor);
+    state = dist::detail::fingerprint(tensors, true) ^ static_cast<uint64_t>(extra.step);
+  });
+  const dist::detail::Fact facts[] = {{"the loaded model and optimizer state (a hash)", state}};
+  dist::detail::agree("load_checkpoint", "", facts);
 }
 
 }  // namespace tg

@@ -14,6 +14,11 @@ struct LoaderOptions {
   bool shuffle = false;
   bool drop_last = false;
   uint64_t seed = 0;  // the shuffle of epoch e is drawn from (seed, e): reproducible
+  // torch.utils.data.DistributedSampler's sharding (with or without MPI): the epoch's order
+  // padded by its first rows to a multiple of world_size, of which this loader takes every
+  // world_size-th row from `rank` on. Every rank draws the same order and gets as many batches.
+  int64_t rank = 0;
+  int64_t world_size = 1;
 };
 
 /// One batch: `inputs` and `targets` with batch_size rows (fewer in a last partial batch).
@@ -28,7 +33,7 @@ struct Batch {
 /// A pass is open until one of its iterators reaches end() or all of them are destroyed; a
 /// begin() while a pass is open (a loop nested in another over the same loader) iterates the
 /// open epoch's order again, independently, and starts no epoch. Only the rows of the current
-/// batch are copied.
+/// batch are copied. With world_size > 1 the pass covers this rank's share of the order only.
 class DataLoader {
  public:
   DataLoader(TensorDataset dataset, LoaderOptions options = {});
@@ -58,7 +63,7 @@ class DataLoader {
   /// Starts a pass: a new epoch with its own order, or the open epoch again inside a pass.
   Iterator begin();
   Iterator end() const;
-  /// Number of batches per epoch.
+  /// Number of batches per epoch (of this rank's share).
   int64_t size() const;
   const TensorDataset& dataset() const { return dataset_; }
   /// Epochs started so far: the begin() calls made while no pass was open. The next such
@@ -70,6 +75,8 @@ class DataLoader {
 
  private:
   Batch batch(const std::vector<int64_t>& order, int64_t index) const;
+  int64_t rows() const;  // rows per epoch: all, or this rank's share
+  std::vector<int64_t> shard(const std::vector<int64_t>& order) const;
   TensorDataset dataset_;
   LoaderOptions options_;
   int64_t epoch_ = 0;

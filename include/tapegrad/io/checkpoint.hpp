@@ -21,6 +21,8 @@ struct CheckpointExtra {
 /// Writes one safetensors file holding the model's parameters ("model.NAME"), the optimizer's
 /// complete state ("optimizer.KEY": options of every group, every per-parameter buffer, step
 /// counts), the scheduler's and the generator's state and the epoch/step. Atomic, like save.
+/// Across tg::dist ranks every rank calls it and rank 0 alone writes; a failed write is then a
+/// tg::Error on every rank.
 void save_checkpoint(const std::filesystem::path& path, const nn::Module& module,
                      const optim::Optimizer& optimizer, const CheckpointExtra& extra = {});
 
@@ -29,7 +31,9 @@ void save_checkpoint(const std::filesystem::path& path, const nn::Module& module
 /// generator are all checked first: on any error the module, optimizer, scheduler, generator
 /// and `extra` are left untouched. Warns on stderr when the checkpoint was written by another
 /// tapegrad version, OpenBLAS kernel or thread count, since the last bits of results may then
-/// differ from an uninterrupted run.
+/// differ from an uninterrupted run. Across tg::dist ranks every rank calls it and reads `path`
+/// itself; a rank that cannot (a bad file, a shape mismatch) or that read another state than
+/// rank 0 makes it a tg::Error on every rank (the ranks that read it keep what they read).
 void load_checkpoint(const std::filesystem::path& path, nn::Module& module,
                      optim::Optimizer& optimizer, CheckpointExtra& extra);
 

@@ -22,6 +22,13 @@ using ShardLoss = std::function<Tensor(const Tensor& inputs, const Tensor& targe
 /// batch's loss, detached. A batch of fewer than 128 rows is one shard: exactly
 /// `loss(inputs, targets)` and its backward.
 ///
+/// Across the ranks of a tg::dist job (built with MPI, after tg::dist::init) every rank passes
+/// the same whole batch and gets the same grad()s and loss: rank r of n computes shards
+/// [S·r/n, S·(r+1)/n) of the S above, the shards' gradients are exchanged and added in shard
+/// order, so the bits are still those of one process with one thread. Call it on every rank;
+/// an error on one (a batch or parameter list that differs, a shard that throws) is a tg::Error
+/// on all of them (docs/distributed.md).
+///
 /// `loss` runs on several threads at once: it may read the model (a Module's forward does) but
 /// must not change shared state. The parameters must be leaves that require grad; one listed
 /// twice (a weight tied between modules) gets its gradient once, as with backward().
