@@ -11,7 +11,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <numbers>
+#include <string>
 
 namespace {
 
@@ -30,6 +33,35 @@ tg::Tensor pinn_loss(tg::nn::Sequential& u_of, const tg::Tensor& x, const tg::Te
   return tg::mean(residual * residual) + tg::sum(tg::square(u_of(ends)));
 }
 
+// Writes x, u(x), sin(πx) and the error as CSV to `path`, and `path` with .png for .csv as a
+// plot of the solution and its error when gnuplot is installed.
+void write_solution(const std::string& path, const tg::Tensor& grid, const tg::Tensor& u) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (!file) {
+    fmt::print("cannot write '{}': no CSV or plot\n", path);
+    return;
+  }
+  fmt::print(file, "x,u,exact,error\n");
+  const std::vector<double> xs = grid.to_vector<double>(), us = u.to_vector<double>();
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double exact = std::sin(kPi * xs[i]);
+    fmt::print(file, "{},{},{},{}\n", xs[i], us[i], exact, us[i] - exact);
+  }
+  std::fclose(file);
+  fmt::print("wrote '{}'\n", path);
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) return;
+  const std::string png = path.substr(0, path.rfind('.')) + ".png";
+  const std::string script = fmt::format(
+      "set terminal png size 900,400; set output '{}'; set datafile separator ','; "
+      "set key autotitle columnhead; set multiplot layout 1,2; set title 'u(x) and sin(pi x)'; "
+      "plot '{}' using 1:2 with lines, '' using 1:3 with lines dashtype 2; "
+      "set title 'u(x) - sin(pi x)'; plot '{}' using 1:4 with lines; unset multiplot",
+      png, path, path);
+  if (std::system(fmt::format("gnuplot -e \"{}\"", script).c_str()) == 0) {
+    fmt::print("wrote '{}'\n", png);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,7 +69,11 @@ int main(int argc, char** argv) {
       argc, argv,
       "physics_informed: an MLP u(x) (1-32-32-1, tanh) learns u'' = -pi^2 sin(pi x), "
       "u(0) = u(1) = 0, from a loss that holds u'' (create_graph); Adam, then L-BFGS",
-      {{"points", "64"}, {"adam-steps", "500"}, {"lbfgs-steps", "4"}, {"seed", "0"}});
+      {{"points", "64"},
+       {"adam-steps", "500"},
+       {"lbfgs-steps", "4"},
+       {"seed", "0"},
+       {"csv", "physics_informed.csv"}});
   const int64_t points = flags.integer("points", 2, 100000);
   const int64_t adam_steps = flags.integer("adam-steps", 0, 1000000);
   const int64_t lbfgs_steps = flags.integer("lbfgs-steps", 0, 100000);
@@ -80,9 +116,11 @@ int main(int argc, char** argv) {
 
   tg::NoGradGuard no_grad;
   const tg::Tensor grid = tg::linspace(0, 1, 1001, f64).reshape({1001, 1});
-  const tg::Tensor error = u_of(grid) - tg::sin(kPi * grid);
+  const tg::Tensor u = u_of(grid);
+  const tg::Tensor error = u - tg::sin(kPi * grid);
   fmt::print("trained in {:.2f} s\n", seconds);
   fmt::print("L2 error {:.3e}  max error {:.3e}  (against sin(pi x) on 1001 points)\n",
              std::sqrt(tg::mean(error * error).item<double>()),
              tg::max(tg::abs(error)).item<double>());
+  write_solution(flags.text("csv"), grid, u);
 }
