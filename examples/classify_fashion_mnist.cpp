@@ -28,12 +28,12 @@ int world_size() {
 #endif
 }
 
-// Ends MPI on every rank after a run that succeeded. An error exits without it (Flags::die), and
-// mpirun then stops the other ranks rather than leaving them waiting.
+// Ends MPI, when it was started, on every rank after a run that succeeded. An error exits without
+// it (Flags::die), and mpirun then stops the other ranks rather than leaving them waiting.
 int finish(int status) {
 #ifdef TAPEGRAD_WITH_MPI
   std::fflush(stdout);
-  tg::dist::finalize();
+  if (tg::dist::is_initialized()) tg::dist::finalize();
 #endif
   return status;
 }
@@ -42,7 +42,8 @@ int finish(int status) {
 
 int main(int argc, char** argv) {
 #ifdef TAPEGRAD_WITH_MPI
-  tg::dist::init(argc, argv);
+  // Run alone, the example leaves MPI unstarted (one rank of one); under mpirun every rank joins.
+  if (tg::dist::launched_by_mpirun()) tg::dist::init(argc, argv);
   // The ranks compute the same numbers: one report is enough. Errors still reach stderr.
   if (tg::dist::rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) return 1;
 #endif

@@ -6,7 +6,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <vector>
 
 using namespace tg;
@@ -88,5 +91,24 @@ TEST_CASE("outside mpirun's init the collectives act on one process", "[dist]") 
   CHECK(w.to_vector<float>() == std::vector<float>{1, 2});
   CHECK_THROWS_WITH(dist::agree("step", "step: no file"), "step: no file");
   CHECK_THROWS_WITH(dist::finalize(), Contains("tg::dist::finalize: MPI is not running"));
+}
+
+TEST_CASE("launched_by_mpirun reads the variables a launcher sets", "[dist]") {
+  const char* names[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"};
+  std::vector<std::optional<std::string>> saved;
+  for (const char* name : names) {
+    const char* value = std::getenv(name);
+    saved.push_back(value ? std::optional<std::string>(value) : std::nullopt);
+    ::unsetenv(name);
+  }
+  CHECK_FALSE(dist::launched_by_mpirun());
+  for (const char* name : names) {
+    ::setenv(name, "0", 1);
+    CHECK(dist::launched_by_mpirun());
+    ::unsetenv(name);
+  }
+  for (size_t i = 0; i < saved.size(); ++i) {
+    if (saved[i]) ::setenv(names[i], saved[i]->c_str(), 1);
+  }
 }
 #endif

@@ -18,11 +18,15 @@ using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
 
 /// Where a node sends the gradient of one input: to the node that produced it, or to a leaf.
 struct Edge {
-  std::shared_ptr<Node> node;        // set when the input is an interior tensor
-  std::shared_ptr<TensorImpl> leaf;  // set when the input is a leaf that requires grad
-  Shape shape;                       // the input's shape, to reduce broadcast gradients to
+  std::shared_ptr<Node> node;  // set when the input is an interior tensor
+  // Set when the input is a leaf that requires grad. Weak: a .grad() recorded under create_graph
+  // holds nodes whose edges lead back to its leaf, and a strong pointer would close that cycle
+  // (PyTorch's documented create_graph leak); a leaf no one holds has no .grad() left to fill.
+  std::weak_ptr<TensorImpl> leaf;
+  bool to_leaf = false;  // leaf was set (it may have expired since)
+  Shape shape;           // the input's shape, to reduce broadcast gradients to
   Dtype dtype = Dtype::Float32;
-  bool needs_grad() const { return node || leaf; }
+  bool needs_grad() const { return node || to_leaf; }
 };
 
 /// A recorded op on the tape: its inputs' edges and the backward function with its saved values.
@@ -69,9 +73,11 @@ class Node : public std::enable_shared_from_this<Node> {
 class SavedTensor {
  public:
   SavedTensor() = default;
-  /// Keeps t and its version: a parameter (a leaf that requires grad) as it is, an interior
-  /// tensor as a new handle on its storage and history (so a later in-place op on t changes
-  /// neither), anything else detached.
+  /// Keeps t's data and version: an interior tensor as a new handle on its storage and history
+  /// (so a later in-place op on t changes neither), anything else detached. A parameter (a leaf
+  /// that requires grad) is kept detached too, with a weak link to it that a backward run with
+  /// create_graph follows, so its use is differentiated; weak, as the graph must not own the
+  /// leaf whose .grad() may own the graph.
   explicit SavedTensor(const Tensor& t);
   /// Saves the op's own output `y`, which is not yet on the tape when the backward captures it:
   /// detached, so the node never owns the tensor that owns it; a backward run with create_graph
@@ -85,6 +91,7 @@ class SavedTensor {
 
  private:
   Tensor tensor_;
+  std::weak_ptr<TensorImpl> leaf_;  // the parameter saved, when it was one
   uint64_t version_ = 0;
   bool is_output_ = false;
 };

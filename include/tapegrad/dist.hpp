@@ -25,6 +25,11 @@ void finalize();
 /// True between init() and finalize().
 bool is_initialized();
 
+/// True when this process was started by mpirun (or another PMIx/PMI launcher), read from the
+/// environment the launcher sets. A program run alone can then leave MPI unstarted: every call
+/// below works without init(), as one rank of one, without MPI's start-up or its allocations.
+bool launched_by_mpirun();
+
 /// This process's rank, 0 … world_size() − 1; 0 outside init() … finalize().
 int rank();
 

@@ -175,8 +175,8 @@ void run_node(Node& node, bool retain_graph, LeafGradients& leaves) {
     if (inputs[i].node) {
       Tensor& pending = inputs[i].node->pass_state().gradient;
       pending = pending.defined() ? pending + g : std::move(g);
-    } else {
-      leaves.add(*inputs[i].leaf, g);
+    } else if (const std::shared_ptr<TensorImpl> leaf = inputs[i].leaf.lock()) {
+      leaves.add(*leaf, g);
     }
   }
   if (!retain_graph) node.release();

@@ -92,8 +92,9 @@ Tensor same_history(const Tensor& t) {
 }  // namespace
 
 SavedTensor::SavedTensor(const Tensor& t)
-    : tensor_(t.is_leaf() ? (t.requires_grad() ? t : t.detach()) : same_history(t)),
-      version_(t.impl().storage->version()) {}
+    : tensor_(t.is_leaf() ? t.detach() : same_history(t)), version_(t.impl().storage->version()) {
+  if (t.is_leaf() && t.requires_grad()) leaf_ = t.shared_impl();
+}
 
 SavedTensor SavedTensor::output(const Tensor& y) {
   SavedTensor saved(y);  // y is not on the tape yet: this detaches it
@@ -111,11 +112,15 @@ const Tensor& SavedTensor::get() const {
         running_node ? running_node->name() : "backward", tensor_.dtype(),
         shape_str(tensor_.shape()), now, version_);
   }
-  if (is_output_ && is_grad_enabled() && running_node && attached_outputs) {
+  if (!is_grad_enabled() || !running_node || !attached_outputs) return tensor_;  // first order
+  if (is_output_) {
     Tensor& attached = attached_outputs->emplace_back(tensor_.detach());
     attached.impl().requires_grad = true;
     attached.impl().grad_fn = std::const_pointer_cast<Node>(running_node->shared_from_this());
     return attached;
+  }
+  if (std::shared_ptr<TensorImpl> leaf = leaf_.lock()) {
+    return attached_outputs->emplace_back(std::move(leaf));
   }
   return tensor_;
 }
@@ -142,6 +147,7 @@ Tensor record(const char* name, Tensor output, std::span<const Tensor> inputs,
       edges[i].node = input.grad_fn();
     } else {
       edges[i].leaf = input.shared_impl();
+      edges[i].to_leaf = true;
     }
   }
   output.impl().grad_fn = std::allocate_shared<Node>(detail::PoolAllocator<Node>(), name,
