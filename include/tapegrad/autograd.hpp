@@ -106,10 +106,15 @@ inline Tensor record(const char* name, Tensor output, std::initializer_list<Tens
                 std::move(backward));
 }
 
+namespace detail {
+// The grad mode of this thread; inline, as every op and backward function asks for it.
+inline thread_local bool grad_enabled = true;
+}  // namespace detail
+
 /// True when ops are recorded (the default).
-bool is_grad_enabled();
+inline bool is_grad_enabled() { return detail::grad_enabled; }
 /// Turns recording on or off for this thread.
-void set_grad_enabled(bool enabled);
+inline void set_grad_enabled(bool enabled) { detail::grad_enabled = enabled; }
 
 /// Disables recording for its lifetime, restoring the previous mode afterwards.
 class NoGradGuard {

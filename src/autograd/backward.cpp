@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <span>
 #include <unordered_map>
 
 namespace tg {
@@ -45,16 +46,17 @@ void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradien
 
 namespace {
 
-// Every node reachable from `roots`, newest first, each marked with `pass`. A node is always
-// created after the nodes of its inputs, so descending creation order is a valid reverse
-// topological order.
-std::vector<Node*> reverse_topological_order(const std::vector<Node*>& roots, uint64_t pass) {
+// Every node reachable from the interior tensors among `roots`, newest first, each marked with
+// `pass`. A node is always created after the nodes of its inputs, so descending creation order
+// is a valid reverse topological order.
+std::vector<Node*> reverse_topological_order(std::span<const Tensor> roots, uint64_t pass) {
   std::vector<Node*> order;
   std::vector<Node*> stack;
-  for (Node* root : roots) {
-    if (root->pass_state().pass == pass) continue;
-    root->pass_state().pass = pass;
-    stack.push_back(root);
+  for (const Tensor& root : roots) {
+    Node* node = root.grad_fn().get();
+    if (!node || node->pass_state().pass == pass) continue;
+    node->pass_state().pass = pass;
+    stack.push_back(node);
   }
   while (!stack.empty()) {
     Node* node = stack.back();
@@ -87,8 +89,8 @@ class PendingGradients {
   const std::vector<Node*>& order_;
 };
 
-// The gradient to start from: the caller's, or 1 for a one-element output.
-Tensor seed_gradient(const Tensor& root, const Tensor& gradient, const char* op) {
+// Throws unless `root` can start a pass from `gradient` (undefined: an implied 1).
+void check_root(const Tensor& root, const Tensor& gradient, const char* op) {
   if (!root.requires_grad()) {
     fail(
         "{}: the tensor {} does not require grad (no input it depends on had "
@@ -102,13 +104,15 @@ Tensor seed_gradient(const Tensor& root, const Tensor& gradient, const char* op)
           "pass a gradient of that shape",
           op, shape_str(root.shape()));
     }
-    return full(root.shape(), 1.0, {.dtype = root.dtype()});
-  }
-  if (gradient.shape() != root.shape() || gradient.dtype() != root.dtype()) {
+  } else if (gradient.shape() != root.shape() || gradient.dtype() != root.dtype()) {
     fail("{}: gradient {} {} does not match the output {} {}", op, gradient.dtype(),
          shape_str(gradient.shape()), root.dtype(), shape_str(root.shape()));
   }
-  return gradient;
+}
+
+// The gradient to start from: the caller's, or 1 for a one-element output (see check_root).
+Tensor seed_gradient(const Tensor& root, const Tensor& gradient) {
+  return gradient.defined() ? gradient : full(root.shape(), 1.0, {.dtype = root.dtype()});
 }
 
 // Where a pass delivers the gradients that reach leaves: into their .grad() (backward), or into
@@ -185,27 +189,23 @@ void run_node(Node& node, bool retain_graph, LeafGradients& leaves) {
 // The engine: backpropagates each root's gradient and hands every leaf's share to `leaves`.
 // With create_graph the backward functions run with grad mode on, so the gradients they return
 // are recorded (and the graph is kept, as PyTorch's retain_graph defaults to create_graph).
-void backpropagate(const std::vector<Tensor>& roots, const std::vector<Tensor>& gradients,
+void backpropagate(std::span<const Tensor> roots, std::span<const Tensor> gradients,
                    bool retain_graph, bool create_graph, LeafGradients& leaves, const char* op) {
-  std::vector<Tensor> seeds;
-  for (size_t r = 0; r < roots.size(); ++r) {
-    seeds.push_back(seed_gradient(roots[r], r < gradients.size() ? gradients[r] : Tensor(), op));
-  }
+  const auto gradient_of = [&](size_t r) { return r < gradients.size() ? gradients[r] : Tensor(); };
+  for (size_t r = 0; r < roots.size(); ++r) check_root(roots[r], gradient_of(r), op);
   const GradModeScope grad_mode(create_graph);
   detail::BackwardScope in_backward;
-  std::vector<Node*> root_nodes;
-  for (size_t r = 0; r < roots.size(); ++r) {
-    if (roots[r].is_leaf()) leaves.add(roots[r].impl(), seeds[r]);
-    if (!roots[r].is_leaf()) root_nodes.push_back(roots[r].grad_fn().get());
-  }
-  if (root_nodes.empty()) return;
   static std::atomic<uint64_t> last_pass{0};
-  const std::vector<Node*> order = reverse_topological_order(root_nodes, ++last_pass);
+  const std::vector<Node*> order = reverse_topological_order(roots, ++last_pass);
   const PendingGradients cleanup(order);
   for (size_t r = 0; r < roots.size(); ++r) {
-    if (roots[r].is_leaf()) continue;
+    Tensor seed = seed_gradient(roots[r], gradient_of(r));
+    if (roots[r].is_leaf()) {
+      leaves.add(roots[r].impl(), seed);
+      continue;
+    }
     Tensor& pending = roots[r].grad_fn()->pass_state().gradient;
-    pending = pending.defined() ? pending + seeds[r] : std::move(seeds[r]);
+    pending = pending.defined() ? pending + seed : std::move(seed);
   }
   for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves);
 }
@@ -215,7 +215,8 @@ void backpropagate(const std::vector<Tensor>& roots, const std::vector<Tensor>& 
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph,
                   bool create_graph) {
   LeafGradients into_grad;
-  backpropagate({root}, {gradient}, retain_graph, create_graph, into_grad, "backward");
+  backpropagate(std::span(&root, 1), std::span(&gradient, 1), retain_graph, create_graph, into_grad,
+                "backward");
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

@@ -6,7 +6,7 @@
 #include "tensor/tensor_impl.hpp"
 
 #include <atomic>
-#include <deque>
+#include <forward_list>
 #include <utility>
 
 namespace tg {
@@ -18,8 +18,10 @@ std::atomic<int64_t> live_node_count{0};
 // for giving a saved output its history back under create_graph.
 thread_local const Node* running_node = nullptr;
 // The saved outputs handed back attached during the running backward function; they live until
-// it returns (holding them in the node would make the node own itself).
-thread_local std::deque<Tensor>* attached_outputs = nullptr;
+// it returns (holding them in the node would make the node own itself). A forward_list, as
+// the references handed out must stay valid and an empty one allocates nothing: the
+// first-order pass, which never adds to it, pays nothing for it.
+thread_local std::forward_list<Tensor>* attached_outputs = nullptr;
 
 // Moves out the input nodes that only `inputs` keeps alive, so they can be destroyed by a loop
 // instead of by recursion (a 100,000-op chain would otherwise overflow the stack).
@@ -65,12 +67,12 @@ void Node::check_saved() const {
 
 Grads Node::apply(const Tensor& grad_output) const {
   check_saved();
-  std::deque<Tensor> outputs;
+  std::forward_list<Tensor> outputs;
   const Node* outer = std::exchange(running_node, this);
-  std::deque<Tensor>* outer_outputs = std::exchange(attached_outputs, &outputs);
+  std::forward_list<Tensor>* outer_outputs = std::exchange(attached_outputs, &outputs);
   struct Restore {
     const Node* outer;
-    std::deque<Tensor>* outer_outputs;
+    std::forward_list<Tensor>* outer_outputs;
     ~Restore() {
       running_node = outer;
       attached_outputs = outer_outputs;
@@ -114,13 +116,13 @@ const Tensor& SavedTensor::get() const {
   }
   if (!is_grad_enabled() || !running_node || !attached_outputs) return tensor_;  // first order
   if (is_output_) {
-    Tensor& attached = attached_outputs->emplace_back(tensor_.detach());
+    Tensor& attached = attached_outputs->emplace_front(tensor_.detach());
     attached.impl().requires_grad = true;
     attached.impl().grad_fn = std::const_pointer_cast<Node>(running_node->shared_from_this());
     return attached;
   }
   if (std::shared_ptr<TensorImpl> leaf = leaf_.lock()) {
-    return attached_outputs->emplace_back(std::move(leaf));
+    return attached_outputs->emplace_front(std::move(leaf));
   }
   return tensor_;
 }
