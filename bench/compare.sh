@@ -4,7 +4,8 @@
 #   bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]
 #                    [--rnn-steps N]
 # (W3, the CNN, times B training steps and reports the median step × the 938 steps of an epoch;
-# W4, the GRU character model, reports the median of N steps on one core.)
+# W4, the GRU character model, reports the median of N steps on one core; "physics_informed" is
+# examples/physics_informed with its defaults against bench/physics_informed.py, one thread.)
 # --avx512 unsets OPENBLAS_CORETYPE (this machine then picks AVX-512 kernels); otherwise the
 # environment's setting (Haswell here) is used for both.
 set -euo pipefail
@@ -21,9 +22,12 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B] [--rnn-steps N]" >&2; exit 2 ;;
   esac
 done
-ours=./build/bench/bench_train
-[ -x "$ours" ] || { echo "build first: bash scripts/build.sh --target bench_train" >&2; exit 2; }
+ours=./build/bench/bench_train pinn=./build/examples/physics_informed
+for program in "$ours" "$pinn"; do
+  [ -x "$program" ] || { echo "build first: bash scripts/build.sh (missing $program)" >&2; exit 2; }
+done
 figure() { grep -oE "$1: [0-9.]+" | awk '{print $NF}'; }
+trained_seconds() { grep -oE "trained in [0-9.]+" | awk '{print $NF}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A results
@@ -38,6 +42,8 @@ for round in $(seq "$rounds"); do
   results[torch_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py tiny --steps "$steps" | figure 'microseconds per step') "
   results[ours_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
   results[torch_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
+  results[ours_pinn]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$pinn" --csv /tmp/tapegrad_compare_pinn.csv | trained_seconds) "
+  results[torch_pinn]+="$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/physics_informed.py | trained_seconds) "
 done
 
 kernel=$("${env_prefix[@]}" "$ours" tiny --steps 1 | grep -oE "OpenBLAS [A-Za-z0-9]+ kernel")
@@ -55,3 +61,4 @@ row "W2 us/step" ours_w2 torch_w2
 row "W3 s/epoch, 1 core" ours_w3_1 torch_w3_1
 row "W3 s/epoch, 2 cores" ours_w3_2 torch_w3_2
 row "W4 ms/step, 1 core" ours_w4 torch_w4
+row "physics_informed s, 1 core" ours_pinn torch_pinn

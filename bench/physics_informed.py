@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch 1.13 twin of examples/physics_informed.cpp: the same network, loss, optimizers and
 steps, timed the same way. Run: /usr/bin/python3 bench/physics_informed.py [adam_steps lbfgs_steps]
-(bench/compare_physics_informed.sh runs both alternately)."""
+(bench/compare.sh runs both alternately: its "physics_informed" row)."""
 import math
 import sys
 import time

@@ -38,6 +38,7 @@ LBFGS::LBFGS(std::vector<Tensor> params, LBFGSOptions options)
            params_[0].dtype(), p.dtype());
     }
   }
+  float32_ = params_[0].dtype() == Dtype::Float32;
 }
 
 const LBFGSOptions& LBFGS::options(size_t group) const {
@@ -55,12 +56,6 @@ void LBFGS::set_group_lr(size_t group, double lr) {
 std::string LBFGS::describe(size_t group) const { return detail::describe_options(options(group)); }
 
 void LBFGS::step() { fail("LBFGS.step: L-BFGS needs a closure that re-evaluates the loss"); }
-
-// Float32 parameters: torch computes in float. Every value here is one correctly rounded
-// double operation on float inputs, and rounding that to float gives float's own result.
-double LBFGS::round(double x) const {
-  return params_[0].dtype() == Dtype::Float32 ? static_cast<double>(static_cast<float>(x)) : x;
-}
 
 // _gather_flat_grad: every parameter's gradient, zeros where it has none.
 Flat LBFGS::flat_grad() const {

@@ -71,12 +71,16 @@ class LBFGS : public Optimizer {
   std::vector<double> flat_grad() const;
   void add_to_params(double step_size, const std::vector<double>& direction);
   void direction(const std::vector<double>& g);
-  double round(double x) const;  // to the parameters' dtype
+  // To the parameters' dtype: torch computes Float32 parameters in float, and each value here
+  // is one correctly rounded double operation on float inputs, whose rounding to float is
+  // float's own result. Inline, as the two-loop recursion calls it per element.
+  double round(double x) const { return float32_ ? static_cast<double>(static_cast<float>(x)) : x; }
   double evaluate(const std::function<Tensor()>& closure);
 
   std::vector<Tensor> params_;
   LBFGSOptions options_;
   State state_;
+  bool float32_ = false;  // the parameters are Float32
 };
 
 }  // namespace tg::optim
