@@ -54,8 +54,9 @@ class Node : public std::enable_shared_from_this<Node> {
   /// The engine's bookkeeping for this node during one backward pass (src/autograd/backward.cpp):
   /// kept in the node so a pass needs no hash tables.
   struct PassState {
-    uint64_t pass = 0;  // the last pass that reached this node
-    Tensor gradient;    // the gradient flowing into its output, summed over its uses
+    uint64_t pass = 0;   // the last pass that reached this node
+    Tensor gradient;     // the gradient flowing into its output, summed over its uses
+    bool needed = true;  // tg::grad: a path from it reaches a tensor asked for
   };
   PassState& pass_state() const { return pass_state_; }
 
@@ -139,9 +140,10 @@ bool is_anomaly_enabled();
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph,
                   bool create_graph = false);
 
-/// The gradients of `output` with respect to `inputs` (leaves that require grad), returned in
-/// input order instead of accumulated into their .grad(), which no leaf's changes:
-/// torch.autograd.grad. An input the output does not depend on gets an undefined tensor.
+/// The gradients of `output` with respect to `inputs`, returned in input order instead of
+/// accumulated into their .grad(), which no leaf's changes: torch.autograd.grad. An input is a
+/// leaf that requires grad or a tensor computed from one; only the ops on a path to an input
+/// run. An input the output does not depend on gets an undefined tensor.
 /// `gradient` seeds the pass as in Tensor::backward (implied 1 for a one-element output). With
 /// `create_graph` the gradients are recorded on the tape, so they can be differentiated again,
 /// and the graph is kept (PyTorch's retain_graph defaults to create_graph).

@@ -116,19 +116,53 @@ Tensor seed_gradient(const Tensor& root, const Tensor& gradient) {
 }
 
 // Where a pass delivers the gradients that reach leaves: into their .grad() (backward), or into
-// slots of its own for the leaves asked for, leaving every .grad() alone (tg::grad).
+// slots of its own for the tensors asked for, leaving every .grad() alone (tg::grad). Such a
+// tensor may be a leaf, whose slot gets what reaches it, or an interior tensor, whose slot gets
+// the gradient summed in its node before that node runs.
 class LeafGradients {
  public:
   LeafGradients() = default;
-  explicit LeafGradients(const std::vector<Tensor>& leaves) : collecting_(true) {
-    slots_.resize(leaves.size());
-    for (size_t i = 0; i < leaves.size(); ++i) index_.emplace(&leaves[i].impl(), i);
+  explicit LeafGradients(const std::vector<Tensor>& inputs) : collecting_(true) {
+    slots_.resize(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].is_leaf()) {
+        leaf_index_.emplace(&inputs[i].impl(), i);
+      } else {
+        node_index_.emplace(inputs[i].grad_fn().get(), i);
+      }
+    }
   }
+
+  bool collecting() const { return collecting_; }
 
   void add(TensorImpl& leaf, const Tensor& gradient) {
     if (!collecting_) return detail::accumulate(leaf.grad, gradient);
-    const auto [first, last] = index_.equal_range(&leaf);
+    const auto [first, last] = leaf_index_.equal_range(&leaf);
     for (auto it = first; it != last; ++it) detail::accumulate(slots_[it->second], gradient);
+  }
+
+  // Takes the gradient waiting in `node` when an interior tensor asked for is its output.
+  void capture(const Node& node) {
+    const Tensor& gradient = node.pass_state().gradient;
+    if (!gradient.defined()) return;
+    const auto [first, last] = node_index_.equal_range(&node);
+    for (auto it = first; it != last; ++it) detail::accumulate(slots_[it->second], gradient);
+  }
+
+  // Marks whether `node` has to run: whether a path from it reaches a tensor asked for. The
+  // nodes of its inputs must have been marked first (older nodes first).
+  void mark_needed(Node& node) const {
+    bool needed = false;
+    for (const Edge& edge : node.inputs()) {
+      if (edge.node) {
+        needed |= edge.node->pass_state().needed || node_index_.count(edge.node.get()) != 0;
+      } else if (edge.to_leaf) {
+        const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
+        needed |= leaf && leaf_index_.count(leaf.get()) != 0;
+      }
+      if (needed) break;
+    }
+    node.pass_state().needed = needed;
   }
 
   std::vector<Tensor> take() {
@@ -140,7 +174,9 @@ class LeafGradients {
 
  private:
   bool collecting_ = false;
-  std::unordered_multimap<const TensorImpl*, size_t> index_;  // a leaf may be asked for twice
+  // An input may be asked for twice, so each maps to every slot it fills.
+  std::unordered_multimap<const TensorImpl*, size_t> leaf_index_;
+  std::unordered_multimap<const Node*, size_t> node_index_;
   std::vector<std::shared_ptr<TensorImpl>> slots_;
 };
 
@@ -207,7 +243,16 @@ void backpropagate(std::span<const Tensor> roots, std::span<const Tensor> gradie
     Tensor& pending = roots[r].grad_fn()->pass_state().gradient;
     pending = pending.defined() ? pending + seed : std::move(seed);
   }
-  for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves);
+  if (!leaves.collecting()) {
+    for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves);
+    return;
+  }
+  // tg::grad runs only the nodes on a path to what it was asked for (as torch does).
+  for (auto it = order.rbegin(); it != order.rend(); ++it) leaves.mark_needed(**it);
+  for (Node* node : order) {
+    leaves.capture(*node);
+    if (node->pass_state().needed) run_node(*node, retain_graph || create_graph, leaves);
+  }
 }
 
 }  // namespace
@@ -223,8 +268,11 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                          const std::vector<Tensor>& grad_outputs, bool retain_graph,
                          bool create_graph) {
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined() || !inputs[i].is_leaf() || !inputs[i].requires_grad()) {
-      fail("grad: input {} is not a leaf tensor that requires grad", i);
+    if (!inputs[i].defined() || !inputs[i].requires_grad()) {
+      fail(
+          "grad: input {} does not require grad (neither a leaf that requires grad nor computed "
+          "from one)",
+          i);
     }
   }
   if (outputs.empty()) fail("grad: expected at least one output");
