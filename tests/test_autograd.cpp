@@ -238,6 +238,13 @@ TEST_CASE("tg::grad takes interior tensors as inputs and runs only what reaches 
     CHECK(g[0].to_vector<double>() == std::vector<double>{1, 1});
     CHECK(g[1].to_vector<double>() == std::vector<double>{10, 10});
   }
+  SECTION("an op older than every input is left out, and nothing is left waiting in it") {
+    const Tensor c = w * 5.0, a = w * 3.0;  // c's op is older than a's
+    const std::vector<Tensor> g = tg::grad(tg::sum(a * c), {a});
+    CHECK(g[0].to_vector<double>() == std::vector<double>{7.5, 7.5});
+    tg::sum(c).backward();  // a gradient parked in c's op would be added here
+    CHECK(w.grad().to_vector<double>() == std::vector<double>{5, 5});
+  }
   SECTION("with create_graph the result is differentiated through the input's history") {
     Tensor x = tg::from_vector<double>({-0.7, 0.2, 1.1}, {3}).set_requires_grad();
     const Tensor u = tg::tanh(x);

@@ -8,6 +8,7 @@
 #include "tensor_api_fixture.hpp"
 
 #include <cmath>
+#include <limits>
 
 using tg::Tensor;
 using tg::testing::FixtureCase;
@@ -91,6 +92,15 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
       {"max_pool2d",
        [](const V& in) { return F::max_pool2d(in[0], 3, 2, 1); },
        {randn64({2, 2, 5, 5})}},
+      // Fused ops inside a graph: their recorded backward runs a pass of its own in the middle
+      // of the enclosing one (src/autograd/composed_backward.hpp), which must leave it intact.
+      {"conv2d tanh max_pool2d conv2d chain",
+       [](const V& in) {
+         const Tensor h =
+             F::max_pool2d(tg::tanh(F::conv2d(in[0], in[1], in[2], {.padding = 1})), 2);
+         return F::conv2d(h * in[0].narrow(2, 0, 2).narrow(3, 0, 2), in[3]);
+       },
+       {randn64({2, 2, 4, 4}), randn64({2, 2, 3, 3}), randn64({2}), randn64({1, 2, 2, 2})}},
       {"avg_pool2d",
        [](const V& in) {
          return F::avg_pool2d(in[0], {2, 3}, 1, {1, 1});
@@ -139,6 +149,28 @@ TEST_CASE("max_pool2d sends the gradient to the first maximum of a window, as to
   Tensor x = tg::testing::leaf64({1, 3, 3, 2}, {1, 1, 2, 2});
   F::max_pool2d(x, 2).sum().backward();
   CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 1, 0, 0});
+}
+
+TEST_CASE("max_pool2d takes a window's last NaN, as torch's kernel", "[conv]") {
+  // torch 1.13: x = [[1, nan, 0], [nan, 2, 5], [0, 0, 0]], max_pool2d(x, 3, 1, 1).sum().backward()
+  // gives y = nan everywhere but 5 at (2, 2), and x.grad = [[0, 2, 0], [6, 0, 1], [0, 0, 0]].
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const tg::Dtype dtype : {tg::Dtype::Float64, tg::Dtype::Float32}) {
+    Tensor x = tg::from_vector<double>({1, nan, 0, nan, 2, 5, 0, 0, 0}, {1, 1, 3, 3})
+                   .to(dtype)
+                   .set_requires_grad();
+    const Tensor y = F::max_pool2d(x, 3, 1, 1);
+    const std::vector<double> values = y.to_vector<double>();
+    for (size_t i = 0; i + 1 < values.size(); ++i) CHECK(std::isnan(values[i]));
+    CHECK(values.back() == 5);
+    y.sum().backward();
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 2, 0, 6, 0, 1, 0, 0, 0});
+  }
+  // A plane without NaN next to one with: each takes its own path.
+  Tensor two =
+      tg::from_vector<double>({1, nan, nan, 2, 3, 3, 1, 3}, {1, 2, 2, 2}).set_requires_grad();
+  F::max_pool2d(two, 2).sum().backward();
+  CHECK(two.grad().to_vector<double>() == std::vector<double>{0, 0, 1, 0, 1, 0, 0, 0});
 }
 
 TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[conv]") {

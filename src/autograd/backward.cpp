@@ -47,9 +47,11 @@ void detail::accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& gradien
 namespace {
 
 // Every node reachable from the interior tensors among `roots`, newest first, each marked with
-// `pass`. A node is always created after the nodes of its inputs, so descending creation order
-// is a valid reverse topological order.
-std::vector<Node*> reverse_topological_order(std::span<const Tensor> roots, uint64_t pass) {
+// `pass`, leaving out nodes older than `oldest` (no path from them reaches what is asked for).
+// A node is always created after the nodes of its inputs, so descending creation order is a
+// valid reverse topological order.
+std::vector<Node*> reverse_topological_order(std::span<const Tensor> roots, uint64_t pass,
+                                             uint64_t oldest) {
   std::vector<Node*> order;
   std::vector<Node*> stack;
   for (const Tensor& root : roots) {
@@ -64,7 +66,7 @@ std::vector<Node*> reverse_topological_order(std::span<const Tensor> roots, uint
     node->check_saved();  // fail before any gradient is accumulated
     order.push_back(node);
     for (const Edge& edge : node->inputs()) {
-      if (edge.node && edge.node->pass_state().pass != pass) {
+      if (edge.node && edge.node->pass_state().pass != pass && edge.node->sequence() >= oldest) {
         edge.node->pass_state().pass = pass;
         stack.push_back(edge.node.get());
       }
@@ -135,6 +137,16 @@ class LeafGradients {
 
   bool collecting() const { return collecting_; }
 
+  // The creation number below which no node can lead to a tensor asked for: the oldest node
+  // asked for when all are interior (a node is newer than its inputs' nodes), else 0, as a leaf
+  // may be an input of any node.
+  uint64_t oldest_needed() const {
+    if (!collecting_ || !leaf_index_.empty() || node_index_.empty()) return 0;
+    uint64_t oldest = UINT64_MAX;
+    for (const auto& [node, slot] : node_index_) oldest = std::min(oldest, node->sequence());
+    return oldest;
+  }
+
   void add(TensorImpl& leaf, const Tensor& gradient) {
     if (!collecting_) return detail::accumulate(leaf.grad, gradient);
     const auto [first, last] = leaf_index_.equal_range(&leaf);
@@ -151,11 +163,12 @@ class LeafGradients {
 
   // Marks whether `node` has to run: whether a path from it reaches a tensor asked for. The
   // nodes of its inputs must have been marked first (older nodes first).
-  void mark_needed(Node& node) const {
+  void mark_needed(Node& node, uint64_t pass) const {
     bool needed = false;
     for (const Edge& edge : node.inputs()) {
       if (edge.node) {
-        needed |= edge.node->pass_state().needed || node_index_.count(edge.node.get()) != 0;
+        const Node::PassState& input = edge.node->pass_state();
+        needed |= input.pass == pass && (input.needed || node_index_.count(edge.node.get()) != 0);
       } else if (edge.to_leaf) {
         const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
         needed |= leaf && leaf_index_.count(leaf.get()) != 0;
@@ -198,8 +211,9 @@ class GradModeScope {
   bool previous_;
 };
 
-// Runs one node: its backward, then each input's share to the next node or to `leaves`.
-void run_node(Node& node, bool retain_graph, LeafGradients& leaves) {
+// Runs one node: its backward, then each input's share to the next node of this pass (a node
+// left out of it, see reverse_topological_order, leads nowhere asked for) or to `leaves`.
+void run_node(Node& node, bool retain_graph, LeafGradients& leaves, uint64_t pass) {
   Tensor grad_output = std::move(node.pass_state().gradient);
   if (!grad_output.defined()) return;  // nothing flowed into this node
   Grads grads = node.apply(grad_output);
@@ -213,6 +227,7 @@ void run_node(Node& node, bool retain_graph, LeafGradients& leaves) {
     Tensor g = fit_to_input(grads[i], inputs[i]);
     grads[i] = Tensor();
     if (inputs[i].node) {
+      if (inputs[i].node->pass_state().pass != pass) continue;
       Tensor& pending = inputs[i].node->pass_state().gradient;
       pending = pending.defined() ? pending + g : std::move(g);
     } else if (const std::shared_ptr<TensorImpl> leaf = inputs[i].leaf.lock()) {
@@ -232,7 +247,8 @@ void backpropagate(std::span<const Tensor> roots, std::span<const Tensor> gradie
   const GradModeScope grad_mode(create_graph);
   detail::BackwardScope in_backward;
   static std::atomic<uint64_t> last_pass{0};
-  const std::vector<Node*> order = reverse_topological_order(roots, ++last_pass);
+  const uint64_t pass = ++last_pass;
+  const std::vector<Node*> order = reverse_topological_order(roots, pass, leaves.oldest_needed());
   const PendingGradients cleanup(order);
   for (size_t r = 0; r < roots.size(); ++r) {
     Tensor seed = seed_gradient(roots[r], gradient_of(r));
@@ -244,14 +260,14 @@ void backpropagate(std::span<const Tensor> roots, std::span<const Tensor> gradie
     pending = pending.defined() ? pending + seed : std::move(seed);
   }
   if (!leaves.collecting()) {
-    for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves);
+    for (Node* node : order) run_node(*node, retain_graph || create_graph, leaves, pass);
     return;
   }
   // tg::grad runs only the nodes on a path to what it was asked for (as torch does).
-  for (auto it = order.rbegin(); it != order.rend(); ++it) leaves.mark_needed(**it);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) leaves.mark_needed(**it, pass);
   for (Node* node : order) {
     leaves.capture(*node);
-    if (node->pass_state().needed) run_node(*node, retain_graph || create_graph, leaves);
+    if (node->pass_state().needed) run_node(*node, retain_graph || create_graph, leaves, pass);
   }
 }
 

@@ -5,6 +5,9 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/random.hpp>
 
+#include <cmath>
+#include <cstdio>
+
 namespace tg {
 namespace {
 
@@ -52,15 +55,16 @@ bool gradgradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::ve
   Tensor v = randn(output_shape, {.dtype = Dtype::Float64}, generator);
   v.set_requires_grad(true);
   const size_t n = inputs.size();
-  // (inputs, v) ↦ the flattened vᵀ·∂fn/∂inputs, one block per input that requires grad.
-  const auto vjp = [fn, which, n](const std::vector<Tensor>& args) {
+  // (inputs, v) ↦ the flattened vᵀ·∂fn/∂inputs, one block per input that requires grad, from
+  // a create_graph pass or an ordinary one.
+  const auto vjp_of = [fn, which, n](const std::vector<Tensor>& args, bool create_graph) {
     EnableGrad grad_mode;
     const std::vector<Tensor> x(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<Tensor> wrt;
     for (size_t i : which) wrt.push_back(x[i]);
     const Tensor output = fn(x);
     std::vector<Tensor> grads(wrt.size());
-    if (output.requires_grad()) grads = grad(output, wrt, args[n], true, true);
+    if (output.requires_grad()) grads = grad(output, wrt, args[n], true, create_graph);
     std::vector<Tensor> flat;
     for (size_t k = 0; k < wrt.size(); ++k) {
       flat.push_back(grads[k].defined() ? grads[k].reshape({-1})
@@ -69,7 +73,25 @@ bool gradgradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::ve
     return cat(flat, 0);
   };
   inputs.push_back(v);
-  return gradcheck(vjp, inputs, options);
+  // The recorded product must have the ordinary one's values: a recorded backward computing
+  // some other function would otherwise pass, as the finite differences below differentiate
+  // the same recorded product.
+  const std::vector<double> recorded = vjp_of(inputs, true).detach().to_vector<double>();
+  const std::vector<double> ordinary = vjp_of(inputs, false).detach().to_vector<double>();
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    if (!(std::abs(recorded[i] - ordinary[i]) <=
+          options.atol + options.rtol * std::abs(ordinary[i]))) {
+      if (options.print_mismatch) {
+        std::fprintf(stderr,
+                     "gradgradcheck: entry %zu of the vector-Jacobian product is %.17g with "
+                     "create_graph but %.17g without\n",
+                     i, recorded[i], ordinary[i]);
+      }
+      return false;
+    }
+  }
+  return gradcheck([vjp_of](const std::vector<Tensor>& args) { return vjp_of(args, true); }, inputs,
+                   options);
 }
 
 }  // namespace tg

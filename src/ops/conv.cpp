@@ -1,14 +1,20 @@
-// conv2d / conv1d as im2col + one batched GEMM: the columns [N, C·kH·kW, L] of the padded input
-// (src/ops/im2col.hpp) multiplied by the weight viewed as [O, C·kH·kW] (per group). Every step is
-// a recorded op, so the backward is col2im(Wᵀ·g) for the input, g·colsᵀ for the weight and
-// Σ g for the bias, and it is itself differentiable.
+// conv2d / conv1d as im2col + GEMM, a fused op: for each sample and group, the columns
+// [C·kH·kW, L] of its input (one per output position, padding read as 0) are built in a buffer
+// and multiplied by the weight viewed as [O, C·kH·kW]. The backward rebuilds the columns for
+// the weight's gradient (g·colsᵀ), scatters Wᵀ·g back through them for the input's (col2im),
+// and sums g for the bias's. Its composed form (im2col as a recorded gather, one batched matmul)
+// gives the recorded backward under create_graph.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/composed_backward.hpp"
+#include "ops/gemm.hpp"
 #include "ops/im2col.hpp"
 #include "ops/kernels.hpp"
+
+#include <algorithm>
 
 namespace tg::nn::functional {
 namespace {
@@ -62,9 +68,9 @@ void check_conv_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias
   }
 }
 
-// x [N, C, H, W], checked → [N, O, H_out, W_out].
-Tensor conv2d_batched(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                      const ConvOptions& o) {
+// x [N, C, H, W], checked → [N, O, H_out, W_out], from recorded ops.
+Tensor composed_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       const ConvOptions& o) {
   const detail::Window g{weight.size(2), weight.size(3), o.stride.h,
                          o.stride.w,     o.dilation.h,   o.dilation.w};
   const Tensor padded = pad(x, {o.padding.w, o.padding.w, o.padding.h, o.padding.h});
@@ -76,6 +82,195 @@ Tensor conv2d_batched(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor y = matmul(weight.reshape({groups, out / groups, k}), cols).reshape({n, out, oh, ow});
   if (bias.defined()) y = y + bias.reshape({1, out, 1, 1});
   return y;
+}
+
+// The sizes of one convolution, with the input of one group of one sample a [C, H, W] block.
+struct ConvGeometry {
+  int64_t c, h, w;  // per group
+  int64_t kh, kw;   // kernel
+  int64_t sh, sw, ph, pw, dh, dw;
+  int64_t out_h, out_w;
+  int64_t k() const { return c * kh * kw; }
+  int64_t l() const { return out_h * out_w; }
+};
+
+ConvGeometry geometry(const Tensor& x, const Tensor& weight, const ConvOptions& o) {
+  ConvGeometry g{weight.size(1),
+                 x.size(2),
+                 x.size(3),
+                 weight.size(2),
+                 weight.size(3),
+                 o.stride.h,
+                 o.stride.w,
+                 o.padding.h,
+                 o.padding.w,
+                 o.dilation.h,
+                 o.dilation.w,
+                 0,
+                 0};
+  g.out_h = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  g.out_w = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  return g;
+}
+
+// The output columns [first, last) of a row whose input column ow·stride + offset lies inside
+// [0, width); the others read padding.
+struct InsideRange {
+  int64_t first, last;
+};
+InsideRange inside_range(int64_t out_w, int64_t stride, int64_t offset, int64_t width) {
+  const int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t last = offset >= width ? 0 : std::min(out_w, (width - 1 - offset) / stride + 1);
+  return {std::min(first, last), last};
+}
+
+// Visits the columns [K, L] of one [C, H, W] block a row segment at a time: for each column row
+// (c, ki, kj) and output row oh, inside(dst, src, range) where dst is the segment's first entry
+// and src the input offset of output column 0 (valid for the columns in range), or
+// padding(dst) when the whole segment reads padding.
+template <class Inside, class Padding>
+void for_each_segment(const ConvGeometry& g, Inside inside, Padding padding) {
+  int64_t row = 0;
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t ki = 0; ki < g.kh; ++ki) {
+      for (int64_t kj = 0; kj < g.kw; ++kj, ++row) {
+        const int64_t offset = kj * g.dw - g.pw;
+        const InsideRange range = inside_range(g.out_w, g.sw, offset, g.w);
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
+          const int64_t dst = row * g.l() + oh * g.out_w;
+          if (ih < 0 || ih >= g.h) {
+            padding(dst);
+          } else {
+            inside(dst, (c * g.h + ih) * g.w + offset, range);
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void im2col_block(const T* x, const ConvGeometry& g, T* cols) {
+  const int64_t out_w = g.out_w, stride = g.sw;
+  for_each_segment(
+      g,
+      [&](int64_t dst, int64_t src, InsideRange r) {
+        T* d = cols + dst;
+        std::fill(d, d + r.first, T(0));
+        for (int64_t ow = r.first; ow < r.last; ++ow) d[ow] = x[src + ow * stride];
+        std::fill(d + r.last, d + out_w, T(0));
+      },
+      [&](int64_t dst) { std::fill(cols + dst, cols + dst + out_w, T(0)); });
+}
+
+template <class T>
+void col2im_block(const T* cols, const ConvGeometry& g, T* dx) {
+  const int64_t stride = g.sw;
+  for_each_segment(
+      g,
+      [&](int64_t dst, int64_t src, InsideRange r) {
+        const T* d = cols + dst;
+        for (int64_t ow = r.first; ow < r.last; ++ow) dx[src + ow * stride] += d[ow];
+      },
+      [](int64_t) {});
+}
+
+// One [rows, cols] matrix inside a contiguous tensor, starting `offset` elements in.
+Tensor block(const Tensor& t, int64_t rows, int64_t cols, int64_t offset) {
+  return share_storage(t, {rows, cols}, offset);
+}
+
+template <class T>
+Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     const ConvGeometry& g, int64_t groups) {
+  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
+  Tensor y = make_tensor({n, out, g.out_h, g.out_w}, x.dtype());
+  Tensor cols = make_tensor({g.k(), g.l()}, x.dtype());
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      im2col_block(x.data<T>() + (s * groups + gi) * g.c * g.h * g.w, g, cols.data<T>());
+      Tensor y_block = block(y, per_group, g.l(), (s * out + gi * per_group) * g.l());
+      gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), false, cols, false,
+                y_block, 0.0);
+    }
+  }
+  if (bias.defined()) {
+    T* py = y.data<T>();
+    const T* pb = bias.data<T>();
+    for (int64_t s = 0; s < n; ++s) {
+      for (int64_t ch = 0; ch < out; ++ch, py += g.l()) {
+        for (int64_t e = 0; e < g.l(); ++e) py[e] = py[e] + pb[ch];
+      }
+    }
+  }
+  return y;
+}
+
+// The first-order gradients of the fused convolution: {dx, dweight, dbias}, each only if asked.
+template <class T>
+Grads fused_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, bool need_x,
+                     bool need_w, bool need_b, const ConvGeometry& g, int64_t groups) {
+  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
+  Grads grads(3);
+  if (need_x) grads[0] = zeros(x.shape(), {.dtype = x.dtype()});
+  if (need_w) grads[1] = zeros(weight.shape(), {.dtype = x.dtype()});
+  Tensor cols = make_tensor({g.k(), g.l()}, x.dtype());
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const int64_t x_at = (s * groups + gi) * g.c * g.h * g.w;
+      const Tensor gy_block = block(gy, per_group, g.l(), (s * out + gi * per_group) * g.l());
+      if (need_w) {
+        im2col_block(x.data<T>() + x_at, g, cols.data<T>());
+        Tensor dw_block = block(grads[1], per_group, g.k(), gi * per_group * g.k());
+        gemm_into(gy_block, false, cols, true, dw_block, 1.0);
+      }
+      if (need_x) {
+        gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), true, gy_block, false,
+                  cols, 0.0);
+        col2im_block(cols.data<T>(), g, grads[0].data<T>() + x_at);
+      }
+    }
+  }
+  if (need_b) {
+    std::vector<double> sums(static_cast<size_t>(out), 0.0);
+    const T* pg = gy.data<T>();
+    for (int64_t s = 0; s < n; ++s) {
+      for (int64_t ch = 0; ch < out; ++ch, pg += g.l()) {
+        double sum = 0;
+        for (int64_t e = 0; e < g.l(); ++e) sum += pg[e];
+        sums[static_cast<size_t>(ch)] += sum;
+      }
+    }
+    grads[2] = make_tensor({out}, x.dtype());
+    for (int64_t ch = 0; ch < out; ++ch) grads[2].data<T>()[ch] = static_cast<T>(sums[ch]);
+  }
+  return grads;
+}
+
+// x [N, C, H, W], checked → [N, O, H_out, W_out].
+Tensor conv2d_batched(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                      const ConvOptions& o) {
+  const ConvGeometry g = geometry(x, weight, o);
+  if (x.numel() == 0 || g.l() == 0) return composed_conv2d(x, weight, bias, o);
+  Tensor y = visit_floating(
+      x, "conv2d", [&]<class T>() { return fused_forward<T>(x, weight, bias, g, o.groups); });
+  return record(
+      "conv2d", y, {x, weight, bias},
+      [x_saved = SavedTensor(x), w_saved = SavedTensor(weight), b_saved = saved_for_backward(bias),
+       need_x = x.requires_grad(), need_w = weight.requires_grad(),
+       need_b = bias.defined() && bias.requires_grad(), g, o](const Tensor& gy) -> Grads {
+        if (creating_graph()) {
+          return detail::composed_backward(
+              [&](const std::vector<Tensor>& in) {
+                return composed_conv2d(in[0], in[1], in[2], o);
+              },
+              {x_saved.get(), w_saved.get(), b_saved.defined() ? b_saved.get() : Tensor()}, gy);
+        }
+        return visit_floating(gy, "conv2d_backward", [&]<class T>() {
+          return fused_backward<T>(gy, x_saved, w_saved, need_x, need_w, need_b, g, o.groups);
+        });
+      });
 }
 
 }  // namespace

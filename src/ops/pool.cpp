@@ -1,11 +1,14 @@
 // max_pool2d, avg_pool2d (torch's defaults: ceil_mode=False, count_include_pad=True) and
-// adaptive_avg_pool2d, from recorded ops: the pooling windows are im2col's columns, reduced
-// with max (whose gradient goes to the first maximum, as torch's) or mean.
+// adaptive_avg_pool2d. max_pool2d is a fused op: one pass finds each window's maximum and where
+// it is (the first, or the last NaN, as torch's kernel), and its backward sends each gradient
+// there. Its composed form (the windows as im2col's columns, reduced with max) gives the
+// recorded backward under create_graph. The others are built from recorded ops.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/composed_backward.hpp"
 #include "ops/im2col.hpp"
 #include "ops/kernels.hpp"
 
@@ -66,14 +69,115 @@ Tensor adaptive_mean(const Tensor& x, int64_t dim, int64_t out) {
   return cat(parts, dim);
 }
 
-}  // namespace
-
-Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) {
-  const detail::Window g = pool_window(x, kernel_size, stride, padding, "max_pool2d");
+// max_pool2d from recorded ops, for its recorded backward.
+Tensor composed_max_pool2d(const Tensor& x, const detail::Window& g, Pair padding) {
   Shape out_shape;
   const double inf = std::numeric_limits<double>::infinity();
   const Tensor cols = pool_columns(x, g, padding, -inf, out_shape);
   return max(cols, 2).values.reshape(out_shape);
+}
+
+// torch's update: the first strict maximum of a window, or its last NaN (v != v). A plane
+// without NaN takes the plain comparison, which compiles to selects instead of branches.
+template <bool kNaN, class T>
+void consider(T v, int64_t position, T& best, int64_t& at) {
+  bool take = v > best;
+  if constexpr (kNaN) take = take || v != v;
+  best = take ? v : best;
+  at = take ? position : at;
+}
+
+template <class T>
+bool has_nan(const T* x, int64_t n) {
+  bool found = false;
+  for (int64_t i = 0; i < n; ++i) found |= x[i] != x[i];
+  return found;
+}
+
+// One plane's window maxima into out and their flat positions in the [H·W] plane into where.
+// The kernel size is a template argument when it is 2×2 (K = 2, no padding: the loops over a
+// window unroll), 0 for any other.
+template <int K, bool kNaN, class T>
+void max_pool_plane(const T* plane, int64_t h, int64_t w, const detail::Window& g, Pair padding,
+                    int64_t out_h, int64_t out_w, T* out, int64_t* where) {
+  const int64_t kh = K > 0 ? K : g.kh, kw = K > 0 ? K : g.kw;
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    const int64_t top = oh * g.sh - padding.h;
+    const int64_t i0 = std::max<int64_t>(top, 0), i1 = std::min(top + kh, h);
+    for (int64_t ow = 0; ow < out_w; ++ow) {
+      const int64_t left = ow * g.sw - padding.w;
+      const int64_t j0 = std::max<int64_t>(left, 0), j1 = std::min(left + kw, w);
+      T best = -std::numeric_limits<T>::infinity();
+      int64_t at = i0 * w + j0;
+      if constexpr (K > 0) {  // the window is inside the plane
+        for (int64_t i = 0; i < K; ++i) {
+          for (int64_t j = 0; j < K; ++j) {
+            const int64_t position = (top + i) * w + left + j;
+            consider<kNaN>(plane[position], position, best, at);
+          }
+        }
+      } else {
+        for (int64_t i = i0; i < i1; ++i) {
+          for (int64_t j = j0; j < j1; ++j) consider<kNaN>(plane[i * w + j], i * w + j, best, at);
+        }
+      }
+      *out++ = best;
+      *where++ = at;
+    }
+  }
+}
+
+template <class T>
+void max_pool_planes(const T* x, int64_t planes, int64_t h, int64_t w, const detail::Window& g,
+                     Pair padding, int64_t out_h, int64_t out_w, T* out, int64_t* where) {
+  const bool two_by_two = g.kh == 2 && g.kw == 2 && padding.h == 0 && padding.w == 0;
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* plane = x + p * h * w;
+    const auto pool =
+        has_nan(plane, h * w)
+            ? (two_by_two ? max_pool_plane<2, true, T> : max_pool_plane<0, true, T>)
+            : (two_by_two ? max_pool_plane<2, false, T> : max_pool_plane<0, false, T>);
+    pool(plane, h, w, g, padding, out_h, out_w, out + p * out_h * out_w, where + p * out_h * out_w);
+  }
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) {
+  const detail::Window g = pool_window(x, kernel_size, stride, padding, "max_pool2d");
+  if (x.numel() == 0) return composed_max_pool2d(x, g, padding);
+  const int64_t h = x.size(-2), w = x.size(-1), planes = x.numel() / (h * w);
+  const int64_t out_h = g.out_h(h + 2 * padding.h), out_w = g.out_w(w + 2 * padding.w);
+  Shape out_shape = x.shape();
+  out_shape[out_shape.size() - 2] = out_h;
+  out_shape[out_shape.size() - 1] = out_w;
+  Tensor y = make_tensor(out_shape, x.dtype());
+  Tensor where = make_tensor(out_shape, Dtype::Int64);
+  visit_floating(x, "max_pool2d", [&]<class T>() {
+    max_pool_planes(x.data<T>(), planes, h, w, g, padding, out_h, out_w, y.data<T>(),
+                    where.data<int64_t>());
+  });
+  return record(
+      "max_pool2d", y, {x},
+      [saved = SavedTensor(x), where, g, padding, plane = h * w](const Tensor& gy) {
+        if (creating_graph()) {
+          return detail::composed_backward(
+              [&](const std::vector<Tensor>& in) { return composed_max_pool2d(in[0], g, padding); },
+              {saved.get()}, gy);
+        }
+        const Tensor& x = saved;
+        Tensor dx = zeros(x.shape(), {.dtype = x.dtype()});
+        const int64_t per_plane = where.numel() / (x.numel() / plane);
+        visit_floating(x, "max_pool2d_backward", [&]<class T>() {
+          const T* grad = gy.data<T>();
+          const int64_t* at = where.data<int64_t>();
+          T* into = dx.data<T>();
+          for (int64_t k = 0; k < where.numel(); ++k) {
+            into[(k / per_plane) * plane + at[k]] += grad[k];
+          }
+        });
+        return Grads{dx};
+      });
 }
 
 Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) {
