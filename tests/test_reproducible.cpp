@@ -64,3 +64,38 @@ TEST_CASE("training gives the same parameter bits for 1, 2, 3 and 4 threads",
     }
   }
 }
+
+TEST_CASE("a CNN trains to the same parameter bits for 1, 2 and 3 threads",
+          "[parallel][reproducible][conv]") {
+  // 37 samples: conv2d's chunks of 16 samples are 16, 16 and 5, spread over the threads.
+  const auto train_cnn = [](int threads) {
+    const int previous = tg::num_threads();
+    tg::set_num_threads(threads);
+    tg::manual_seed(23);
+    nn::Sequential model{nn::Conv2d(3, 4, 3, {.padding = 1}), nn::ReLU(),    nn::MaxPool2d(2),
+                         nn::Conv2d(4, 6, 3, {.groups = 2}),  nn::Flatten(), nn::Linear(6, 5)};
+    const Tensor x = tg::randn({37, 3, 6, 6});
+    std::vector<int64_t> labels;
+    for (int64_t i = 0; i < 37; ++i) labels.push_back(i * 3 % 5);
+    const Tensor y = tg::from_vector(labels, {37});
+    optim::Adam adam(model.parameters(), {.lr = 0.01});
+    for (int step = 0; step < 3; ++step) {
+      adam.zero_grad();
+      nn::cross_entropy(model(x), y).backward();
+      adam.step();
+    }
+    tg::set_num_threads(previous);
+    std::vector<std::vector<float>> values;
+    for (const Tensor& p : model.parameters()) values.push_back(p.to_vector<float>());
+    return values;
+  };
+  const auto one_thread = train_cnn(1);
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads");
+    const auto many = train_cnn(threads);
+    REQUIRE(many.size() == one_thread.size());
+    for (size_t i = 0; i < many.size(); ++i) {
+      CHECK(std::memcmp(many[i].data(), one_thread[i].data(), many[i].size() * sizeof(float)) == 0);
+    }
+  }
+}

@@ -8,11 +8,13 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/ops.hpp>
+#include <tapegrad/threads.hpp>
 
 #include "autograd/composed_backward.hpp"
 #include "ops/gemm.hpp"
 #include "ops/im2col.hpp"
 #include "ops/kernels.hpp"
+#include "thread_pool.hpp"
 
 #include <algorithm>
 
@@ -181,29 +183,60 @@ Tensor block(const Tensor& t, int64_t rows, int64_t cols, int64_t offset) {
   return share_storage(t, {rows, cols}, offset);
 }
 
+// The samples are cut into chunks of kChunkSamples, whatever the thread count, and the chunks
+// run in consecutive runs on up to num_threads() threads. Each chunk's share of the weight's
+// gradient is summed apart, and the shares are added in chunk order: the bits are the same for
+// every thread count.
+constexpr int64_t kChunkSamples = 16;
+
+int64_t chunk_count(int64_t samples) { return (samples + kChunkSamples - 1) / kChunkSamples; }
+
+int part_count(int64_t chunks) {
+  return static_cast<int>(std::min<int64_t>(num_threads(), chunks));
+}
+
+// f(part, first sample, end sample) for every chunk; the buffers a part uses are made before by
+// the calling thread, so each is freed on the thread that made it.
+template <class F>
+void run_chunks(int64_t samples, int parts, const F& f) {
+  const int64_t chunks = chunk_count(samples);
+  detail::run_parts(parts, [&](int part) {
+    for (int64_t c = chunks * part / parts; c < chunks * (part + 1) / parts; ++c) {
+      f(part, c, c * kChunkSamples, std::min(samples, (c + 1) * kChunkSamples));
+    }
+  });
+}
+
+// One columns buffer [K, L] per part.
+std::vector<Tensor> column_buffers(int parts, const ConvGeometry& g, Dtype dtype) {
+  std::vector<Tensor> buffers;
+  for (int p = 0; p < parts; ++p) buffers.push_back(make_tensor({g.k(), g.l()}, dtype));
+  return buffers;
+}
+
 template <class T>
 Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const ConvGeometry& g, int64_t groups) {
   const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
   Tensor y = make_tensor({n, out, g.out_h, g.out_w}, x.dtype());
-  Tensor cols = make_tensor({g.k(), g.l()}, x.dtype());
-  for (int64_t s = 0; s < n; ++s) {
-    for (int64_t gi = 0; gi < groups; ++gi) {
-      im2col_block(x.data<T>() + (s * groups + gi) * g.c * g.h * g.w, g, cols.data<T>());
-      Tensor y_block = block(y, per_group, g.l(), (s * out + gi * per_group) * g.l());
-      gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), false, cols, false,
-                y_block, 0.0);
-    }
-  }
-  if (bias.defined()) {
-    T* py = y.data<T>();
-    const T* pb = bias.data<T>();
-    for (int64_t s = 0; s < n; ++s) {
+  const int parts = part_count(chunk_count(n));
+  std::vector<Tensor> cols = column_buffers(parts, g, x.dtype());
+  run_chunks(n, parts, [&](int part, int64_t, int64_t first, int64_t end) {
+    for (int64_t s = first; s < end; ++s) {
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        im2col_block(x.data<T>() + (s * groups + gi) * g.c * g.h * g.w, g, cols[part].data<T>());
+        Tensor y_block = block(y, per_group, g.l(), (s * out + gi * per_group) * g.l());
+        gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), false, cols[part], false,
+                  y_block, 0.0);
+      }
+      if (!bias.defined()) continue;
+      T* py = y.data<T>() + s * out * g.l();
+      const T* pb = bias.data<T>();
       for (int64_t ch = 0; ch < out; ++ch, py += g.l()) {
         for (int64_t e = 0; e < g.l(); ++e) py[e] = py[e] + pb[ch];
       }
     }
-  }
+  });
   return y;
 }
 
@@ -212,25 +245,41 @@ template <class T>
 Grads fused_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, bool need_x,
                      bool need_w, bool need_b, const ConvGeometry& g, int64_t groups) {
   const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
+  const int64_t chunks = chunk_count(n);
+  const int parts = part_count(chunks);
   Grads grads(3);
   if (need_x) grads[0] = zeros(x.shape(), {.dtype = x.dtype()});
-  if (need_w) grads[1] = zeros(weight.shape(), {.dtype = x.dtype()});
-  Tensor cols = make_tensor({g.k(), g.l()}, x.dtype());
-  for (int64_t s = 0; s < n; ++s) {
-    for (int64_t gi = 0; gi < groups; ++gi) {
-      const int64_t x_at = (s * groups + gi) * g.c * g.h * g.w;
-      const Tensor gy_block = block(gy, per_group, g.l(), (s * out + gi * per_group) * g.l());
-      if (need_w) {
-        im2col_block(x.data<T>() + x_at, g, cols.data<T>());
-        Tensor dw_block = block(grads[1], per_group, g.k(), gi * per_group * g.k());
-        gemm_into(gy_block, false, cols, true, dw_block, 1.0);
-      }
-      if (need_x) {
-        gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), true, gy_block, false,
-                  cols, 0.0);
-        col2im_block(cols.data<T>(), g, grads[0].data<T>() + x_at);
+  std::vector<Tensor> dw_shares;  // one per chunk
+  for (int64_t c = 0; need_w && c < chunks; ++c) {
+    dw_shares.push_back(zeros(weight.shape(), {.dtype = x.dtype()}));
+  }
+  std::vector<Tensor> cols = column_buffers(parts, g, x.dtype());
+  run_chunks(n, parts, [&](int part, int64_t chunk, int64_t first, int64_t end) {
+    Tensor& buffer = cols[part];
+    for (int64_t s = first; s < end; ++s) {
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        const int64_t x_at = (s * groups + gi) * g.c * g.h * g.w;
+        const Tensor gy_block = block(gy, per_group, g.l(), (s * out + gi * per_group) * g.l());
+        if (need_w) {
+          im2col_block(x.data<T>() + x_at, g, buffer.data<T>());
+          Tensor dw_block = block(dw_shares[chunk], per_group, g.k(), gi * per_group * g.k());
+          gemm_into(gy_block, false, buffer, true, dw_block, 1.0);
+        }
+        if (need_x) {
+          gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), true, gy_block, false,
+                    buffer, 0.0);
+          col2im_block(buffer.data<T>(), g, grads[0].data<T>() + x_at);
+        }
       }
     }
+  });
+  if (need_w) {
+    T* sum = dw_shares[0].data<T>();
+    for (int64_t c = 1; c < chunks; ++c) {
+      const T* share = dw_shares[c].data<T>();
+      for (int64_t i = 0; i < weight.numel(); ++i) sum[i] = sum[i] + share[i];
+    }
+    grads[1] = dw_shares[0];
   }
   if (need_b) {
     std::vector<double> sums(static_cast<size_t>(out), 0.0);

@@ -7,10 +7,12 @@
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
 #include <tapegrad/ops.hpp>
+#include <tapegrad/threads.hpp>
 
 #include "autograd/composed_backward.hpp"
 #include "ops/im2col.hpp"
 #include "ops/kernels.hpp"
+#include "thread_pool.hpp"
 
 #include <limits>
 
@@ -127,18 +129,34 @@ void max_pool_plane(const T* plane, int64_t h, int64_t w, const detail::Window& 
   }
 }
 
+// Below this many input elements a second thread costs about what it saves.
+constexpr int64_t kParallelPoolElements = int64_t{1} << 15;
+
+// f(begin, end) over [0, planes): once, or for one run of planes per thread. Planes are
+// independent, so the bits do not depend on the split.
+template <class F>
+void for_plane_ranges(int64_t planes, int64_t plane_size, const F& f) {
+  const int parts = static_cast<int>(std::min<int64_t>(num_threads(), planes));
+  if (parts <= 1 || planes * plane_size < kParallelPoolElements) return f(int64_t{0}, planes);
+  tg::detail::run_parts(parts,
+                        [&](int part) { f(planes * part / parts, planes * (part + 1) / parts); });
+}
+
 template <class T>
 void max_pool_planes(const T* x, int64_t planes, int64_t h, int64_t w, const detail::Window& g,
                      Pair padding, int64_t out_h, int64_t out_w, T* out, int64_t* where) {
   const bool two_by_two = g.kh == 2 && g.kw == 2 && padding.h == 0 && padding.w == 0;
-  for (int64_t p = 0; p < planes; ++p) {
-    const T* plane = x + p * h * w;
-    const auto pool =
-        has_nan(plane, h * w)
-            ? (two_by_two ? max_pool_plane<2, true, T> : max_pool_plane<0, true, T>)
-            : (two_by_two ? max_pool_plane<2, false, T> : max_pool_plane<0, false, T>);
-    pool(plane, h, w, g, padding, out_h, out_w, out + p * out_h * out_w, where + p * out_h * out_w);
-  }
+  for_plane_ranges(planes, h * w, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const T* plane = x + p * h * w;
+      const auto pool =
+          has_nan(plane, h * w)
+              ? (two_by_two ? max_pool_plane<2, true, T> : max_pool_plane<0, true, T>)
+              : (two_by_two ? max_pool_plane<2, false, T> : max_pool_plane<0, false, T>);
+      pool(plane, h, w, g, padding, out_h, out_w, out + p * out_h * out_w,
+           where + p * out_h * out_w);
+    }
+  });
 }
 
 }  // namespace
@@ -172,9 +190,11 @@ Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) 
           const T* grad = gy.data<T>();
           const int64_t* at = where.data<int64_t>();
           T* into = dx.data<T>();
-          for (int64_t k = 0; k < where.numel(); ++k) {
-            into[(k / per_plane) * plane + at[k]] += grad[k];
-          }
+          for_plane_ranges(where.numel() / per_plane, plane, [&](int64_t begin, int64_t end) {
+            for (int64_t k = begin * per_plane; k < end * per_plane; ++k) {
+              into[(k / per_plane) * plane + at[k]] += grad[k];
+            }
+          });
         });
         return Grads{dx};
       });
