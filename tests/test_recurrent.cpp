@@ -4,6 +4,7 @@
 
 #include "fixture.hpp"
 #include "helpers.hpp"
+#include "nn/gru_step.hpp"
 #include "tensor_api_fixture.hpp"
 
 #include <memory>
@@ -237,4 +238,26 @@ TEST_CASE("recurrent: bad shapes and options are errors naming the layer", "[rec
   CHECK_THROWS_WITH(nn::RNNCell(3, 4, true, "gelu"), Catch::Contains("RNNCell: nonlinearity"));
   nn::LSTMCell lcell(3, 4);
   CHECK_THROWS_WITH(lcell(randn({2, 3})), Catch::Contains("forward"));
+}
+
+TEST_CASE("the fused GRU step computes its composed form", "[recurrent]") {
+  manual_seed(41);
+  for (const tg::Dtype dtype : {tg::Dtype::Float32, tg::Dtype::Float64}) {
+    const auto leaf = [dtype](tg::Shape shape) {
+      return (randn(std::move(shape)) * 2.0).to(dtype).set_requires_grad();
+    };
+    Tensor gi = leaf({5, 12}), gh = leaf({5, 12}), h = leaf({5, 4});
+    const Tensor gy = randn({5, 4}).to(dtype);
+    const Tensor fused = tg::nn::detail::gru_step(gi, gh, h);
+    const Tensor composed = tg::nn::detail::composed_gru_step(gi, gh, h);
+    // The same operations in the same order: the same bits.
+    CHECK(fused.to_vector<double>() == composed.to_vector<double>());
+    const std::vector<Tensor> a = tg::grad(fused, {gi, gh, h}, gy);
+    const std::vector<Tensor> b = tg::grad(composed, {gi, gh, h}, gy);
+    const double tolerance = dtype == tg::Dtype::Float32 ? 1e-6 : 1e-14;
+    for (size_t k = 0; k < a.size(); ++k) {
+      const std::vector<double> x = a[k].to_vector<double>(), y = b[k].to_vector<double>();
+      for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
+    }
+  }
 }

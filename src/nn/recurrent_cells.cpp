@@ -5,6 +5,8 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/shape.hpp>
 
+#include "nn/gru_step.hpp"
+
 #include <cmath>
 
 namespace tg::nn {
@@ -44,14 +46,8 @@ std::vector<Tensor> recurrent_step(RecurrentKind kind, const Tensor& gi,
       const Tensor c = sigmoid(g[1]) * state[1] + sigmoid(g[0]) * tanh(g[2]);
       return {sigmoid(g[3]) * tanh(c), c};
     }
-    case RecurrentKind::Gru: {
-      // The reset gate multiplies the hidden projection of n including b_hn (PyTorch's form).
-      const std::vector<Tensor> i = gi.chunk(3, -1), hh = gh.chunk(3, -1);
-      const Tensor r = sigmoid(i[0] + hh[0]);
-      const Tensor z = sigmoid(i[1] + hh[1]);
-      const Tensor n = tanh(i[2] + r * hh[2]);
-      return {(1.0 - z) * n + z * h};
-    }
+    case RecurrentKind::Gru:
+      return {gru_step(gi, gh, h)};
   }
   fail("recurrent step: unknown kind");
 }
