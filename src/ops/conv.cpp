@@ -160,7 +160,11 @@ void im2col_block(const T* x, const ConvGeometry& g, T* cols) {
       [&](int64_t dst, int64_t src, InsideRange r) {
         T* d = cols + dst;
         std::fill(d, d + r.first, T(0));
-        for (int64_t ow = r.first; ow < r.last; ++ow) d[ow] = x[src + ow * stride];
+        if (stride == 1) {  // a contiguous run: a vector copy
+          std::copy(x + (src + r.first), x + (src + r.last), d + r.first);
+        } else {
+          for (int64_t ow = r.first; ow < r.last; ++ow) d[ow] = x[src + ow * stride];
+        }
         std::fill(d + r.last, d + out_w, T(0));
       },
       [&](int64_t dst) { std::fill(cols + dst, cols + dst + out_w, T(0)); });
@@ -173,7 +177,14 @@ void col2im_block(const T* cols, const ConvGeometry& g, T* dx) {
       g,
       [&](int64_t dst, int64_t src, InsideRange r) {
         const T* d = cols + dst;
-        for (int64_t ow = r.first; ow < r.last; ++ow) dx[src + ow * stride] += d[ow];
+        if (stride == 1) {  // contiguous: the compiler vectorizes the sum
+          // Offsets from the run's start: src alone may lie before the block (padding).
+          T* into = dx + (src + r.first);
+          const T* from = d + r.first;
+          for (int64_t k = 0; k < r.last - r.first; ++k) into[k] += from[k];
+        } else {
+          for (int64_t ow = r.first; ow < r.last; ++ow) dx[src + ow * stride] += d[ow];
+        }
       },
       [](int64_t) {});
 }

@@ -5,8 +5,10 @@
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/tensor.hpp>
+#include <tapegrad/threads.hpp>
 
 #include "tensor/tensor_impl.hpp"
+#include "thread_pool.hpp"
 
 #include <array>
 #include <cstdint>
@@ -65,6 +67,19 @@ inline void require_same_dtype(const Tensor& a, const Tensor& b, const char* op)
   }
 }
 
+/// Elementwise loops of at least this many elements are split across tapegrad's threads; below,
+/// waking a second thread costs about what it saves.
+constexpr int64_t kParallelElements = int64_t{1} << 16;
+
+/// loop(begin, end) over [0, n): once, or one contiguous range per thread. Each element is
+/// computed by one call with the same arithmetic, so the bits do not depend on the split.
+template <class F>
+void for_element_ranges(int64_t n, const F& loop) {
+  const int threads = n < kParallelElements ? 1 : num_threads();
+  if (threads <= 1) return loop(int64_t{0}, n);
+  detail::run_parts(threads, [&](int part) { loop(n * part / threads, n * (part + 1) / threads); });
+}
+
 /// y[i] = f(x[i]) for a floating x.
 template <class F>
 Tensor map_elements(const Tensor& x, const char* op, F f) {
@@ -72,8 +87,9 @@ Tensor map_elements(const Tensor& x, const char* op, F f) {
     Tensor y = make_tensor(x.shape(), x.dtype());
     const T* in = x.data<T>();
     T* out = y.data<T>();
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+    for_element_ranges(x.numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = f(in[i]);
+    });
     return y;
   });
 }
@@ -90,8 +106,9 @@ Tensor zip_elements(const Tensor& a, const Tensor& b, const char* op, F f) {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* out = y.data<T>();
-    const int64_t n = a.numel();
-    for (int64_t i = 0; i < n; ++i) out[i] = f(pa[i], pb[i]);
+    for_element_ranges(a.numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = f(pa[i], pb[i]);
+    });
     return y;
   });
 }
@@ -139,13 +156,19 @@ Tensor broadcast_elements(const Tensor& a, const Tensor& b, const Shape& out_sha
   const int64_t n = out.numel();
   // Fast paths for the common cases: equal shapes and a scalar on either side.
   if (a.shape() == b.shape()) {
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    for_element_ranges(n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+    });
   } else if (b.numel() == 1 && a.shape() == out_shape) {
     const T s = pb[0];
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+    for_element_ranges(n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) po[i] = f(pa[i], s);
+    });
   } else if (a.numel() == 1 && b.shape() == out_shape) {
     const T s = pa[0];
-    for (int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+    for_element_ranges(n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) po[i] = f(s, pb[i]);
+    });
   } else {
     const std::array<std::vector<int64_t>, 2> strides{broadcast_strides(a.shape(), out_shape),
                                                       broadcast_strides(b.shape(), out_shape)};

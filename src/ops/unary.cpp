@@ -25,7 +25,11 @@ Tensor map_float32_or(const Tensor& x, const char* op, void (*array)(const float
                       double (*scalar)(double)) {
   if (x.defined() && x.dtype() == Dtype::Float32) {
     Tensor y = make_tensor(x.shape(), x.dtype());
-    array(x.data<float>(), y.data<float>(), x.numel());
+    const float* in = x.data<float>();
+    float* out = y.data<float>();
+    for_element_ranges(x.numel(), [&](int64_t begin, int64_t end) {
+      array(in + begin, out + begin, end - begin);
+    });
     return y;
   }
   return map_elements(x, op, [scalar](auto v) { return static_cast<decltype(v)>(scalar(v)); });
