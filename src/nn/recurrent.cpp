@@ -6,6 +6,8 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/shape.hpp>
 
+#include "nn/fused_gru.hpp"
+
 #include <cmath>
 
 namespace tg::nn {
@@ -60,10 +62,20 @@ Tensor RecurrentBase::run_direction(const Tensor& input, int64_t layer, int64_t 
                                     std::vector<Tensor>& state) {
   const int64_t directions = options_.bidirectional ? 2 : 1;
   const std::vector<Tensor>& w = weights_[static_cast<size_t>(layer * directions + direction)];
-  // The input projection one step at a time: projecting the whole sequence in one GEMM up front
-  // and selecting step t from it costs more, as each select's backward is a gradient of the
-  // whole projection (zeros around the step), T of them for T steps.
   const int64_t steps = input.shape()[0];
+  if (kind_ == RecurrentKind::Gru) {
+    // The fused layer: the whole sequence's input projection in one GEMM, then the recurrence
+    // as one op (src/nn/fused_gru.hpp).
+    const int64_t rows = input.shape()[1], in = input.shape()[2];
+    const Tensor gi =
+        linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, -1});
+    const Tensor output = detail::gru_layer(gi, state[0], w[1], w[3], direction == 1);
+    state = {output.select(0, direction == 0 ? steps - 1 : 0)};
+    return output;
+  }
+  // The other kinds take the input projection one step at a time: projecting the whole
+  // sequence up front and selecting step t from it costs more, as each select's backward is a
+  // gradient of the whole projection (zeros around the step), T of them for T steps.
   std::vector<Tensor> outputs(static_cast<size_t>(steps));
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = direction == 0 ? i : steps - 1 - i;

@@ -5,7 +5,7 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/shape.hpp>
 
-#include "nn/gru_step.hpp"
+#include "nn/fused_gru.hpp"
 
 #include <cmath>
 

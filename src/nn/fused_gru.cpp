@@ -1,0 +1,295 @@
+#include "nn/fused_gru.hpp"
+
+#include <tapegrad/autograd.hpp>
+#include <tapegrad/error.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "autograd/composed_backward.hpp"
+#include "ops/gemm.hpp"
+#include "ops/kernels.hpp"
+#include "ops/vector_math.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace tg::nn::detail {
+namespace {
+
+// σ and tanh in place: Float32 through the vectorized kernels (the same bits on every CPU),
+// Float64 through libm, σ on the side where exp cannot overflow, as tg::sigmoid does.
+void sigmoid_in_place(float* p, int64_t n) { vmath::sigmoid_array(p, p, n); }
+void sigmoid_in_place(double* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = p[i];
+    const double e = std::exp(v >= 0 ? -v : v);
+    p[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
+  }
+}
+void tanh_in_place(float* p, int64_t n) { vmath::tanh_array(p, p, n); }
+void tanh_in_place(double* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = std::tanh(p[i]);
+}
+
+void check_step(const Tensor& gi, const Tensor& gh, const Tensor& h) {
+  const bool fits = gi.dim() == 2 && h.dim() == 2 && gi.shape() == gh.shape() &&
+                    gi.size(0) == h.size(0) && gi.size(1) == 3 * h.size(1);
+  if (!fits || gi.dtype() != gh.dtype() || gi.dtype() != h.dtype()) {
+    fail(
+        "GRU step: expected projections [N, 3H] and a state [N, H] of one dtype, got {} {}, {} {}, "
+        "{} {}",
+        gi.dtype(), shape_str(gi.shape()), gh.dtype(), shape_str(gh.shape()), h.dtype(),
+        shape_str(h.shape()));
+  }
+}
+
+// One step's forward on raw [rows, ·] arrays: h' into out, and the gates kept for the backward
+// (r, z, n and gh_n, each [rows, H], one after the other in `gates`). Each nonlinearity runs
+// over a whole array, so Float32 takes the vectorized kernels.
+template <class T>
+void step_forward(const T* gi, const T* gh, const T* prev, int64_t rows, int64_t hidden, T* out,
+                  T* gates) {
+  const int64_t count = rows * hidden;
+  T *pr = gates, *pz = pr + count, *pn = pz + count, *pgn = pn + count;
+  for (int64_t i = 0; i < rows; ++i) {
+    const T *xi = gi + i * 3 * hidden, *hh = gh + i * 3 * hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const int64_t k = i * hidden + j;
+      pr[k] = xi[j] + hh[j];
+      pz[k] = xi[hidden + j] + hh[hidden + j];
+      pgn[k] = hh[2 * hidden + j];
+    }
+  }
+  sigmoid_in_place(pr, 2 * count);  // r and z, adjacent
+  for (int64_t i = 0; i < rows; ++i) {
+    const T* xi = gi + i * 3 * hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const int64_t k = i * hidden + j;
+      pn[k] = xi[2 * hidden + j] + pr[k] * pgn[k];
+    }
+  }
+  tanh_in_place(pn, count);
+  for (int64_t k = 0; k < count; ++k) out[k] = (1 - pz[k]) * pn[k] + pz[k] * prev[k];
+}
+
+// One step's backward from g, the gradient of h': d gi and d gh [rows, 3H], and, unless dprev
+// is null, the direct part of d h (g·z; the part through gh is the caller's GEMM).
+template <class T>
+void step_backward(const T* g, const T* gates, const T* prev, int64_t rows, int64_t hidden, T* dgi,
+                   T* dgh, T* dprev) {
+  const int64_t count = rows * hidden;
+  const T *pr = gates, *pz = pr + count, *pn = pz + count, *pgn = pn + count;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < hidden; ++j) {
+      const int64_t k = i * hidden + j, at = i * 3 * hidden + j;
+      const T r = pr[k], z = pz[k], n = pn[k];
+      const T d_pre_n = g[k] * (1 - z) * (1 - n * n);
+      const T d_pre_r = d_pre_n * pgn[k] * (1 - r) * r;
+      const T d_pre_z = g[k] * (prev[k] - n) * (1 - z) * z;
+      dgi[at] = d_pre_r;
+      dgi[at + hidden] = d_pre_z;
+      dgi[at + 2 * hidden] = d_pre_n;
+      dgh[at] = d_pre_r;
+      dgh[at + hidden] = d_pre_z;
+      dgh[at + 2 * hidden] = d_pre_n * r;
+      if (dprev) dprev[k] = g[k] * z;
+    }
+  }
+}
+
+template <class T>
+Tensor forward(const Tensor& gi, const Tensor& gh, const Tensor& h, Tensor& gates) {
+  Tensor out = make_tensor(h.shape(), h.dtype());
+  gates = make_tensor({4, h.size(0), h.size(1)}, h.dtype());
+  step_forward(gi.data<T>(), gh.data<T>(), h.data<T>(), h.size(0), h.size(1), out.data<T>(),
+               gates.data<T>());
+  return out;
+}
+
+// {d gi, d gh, d h} from the gradient of h'.
+template <class T>
+Grads backward(const Tensor& gy, const Tensor& gates, const Tensor& h, bool need_gi, bool need_gh,
+               bool need_h) {
+  const int64_t rows = h.size(0), hidden = h.size(1);
+  Tensor dgi = make_tensor({rows, 3 * hidden}, h.dtype());
+  Tensor dgh = make_tensor({rows, 3 * hidden}, h.dtype());
+  Tensor dh = need_h ? make_tensor(h.shape(), h.dtype()) : Tensor();
+  step_backward(gy.data<T>(), gates.data<T>(), h.data<T>(), rows, hidden, dgi.data<T>(),
+                dgh.data<T>(), need_h ? dh.data<T>() : static_cast<T*>(nullptr));
+  return {need_gi ? dgi : Tensor(), need_gh ? dgh : Tensor(), dh};
+}
+
+}  // namespace
+
+Tensor composed_gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h) {
+  // The reset gate multiplies the hidden projection of n including b_hn (PyTorch's form).
+  const std::vector<Tensor> i = gi.chunk(3, -1), hh = gh.chunk(3, -1);
+  const Tensor r = sigmoid(i[0] + hh[0]);
+  const Tensor z = sigmoid(i[1] + hh[1]);
+  const Tensor n = tanh(i[2] + r * hh[2]);
+  return (1.0 - z) * n + z * h;
+}
+
+Tensor gru_step(const Tensor& gi, const Tensor& gh, const Tensor& h) {
+  check_step(gi, gh, h);
+  Tensor gates;
+  Tensor y = visit_floating(h, "GRU step", [&]<class T>() { return forward<T>(gi, gh, h, gates); });
+  return record(
+      "gru_step", y, {gi, gh, h},
+      [gates, saved_gi = SavedTensor(gi), saved_gh = SavedTensor(gh), saved_h = SavedTensor(h),
+       need_gi = gi.requires_grad(), need_gh = gh.requires_grad(),
+       need_h = h.requires_grad()](const Tensor& gy) {
+        if (creating_graph()) {
+          return tg::detail::composed_backward(
+              [](const std::vector<Tensor>& in) { return composed_gru_step(in[0], in[1], in[2]); },
+              {saved_gi.get(), saved_gh.get(), saved_h.get()}, gy);
+        }
+        return visit_floating(gy, "GRU step backward", [&]<class T>() {
+          return backward<T>(gy, gates, saved_h, need_gi, need_gh, need_h);
+        });
+      });
+}
+
+namespace {
+
+// Rows [at, at + rows) × all columns of a contiguous tensor seen as [·, cols], as a matrix.
+Tensor rows_of(const Tensor& t, int64_t at, int64_t rows, int64_t cols) {
+  return share_storage(t, {rows, cols}, at * cols);
+}
+
+void check_layer(const Tensor& gi, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh) {
+  const int64_t hidden = h0.dim() == 2 ? h0.size(1) : -1;
+  const bool fits = gi.dim() == 3 && h0.dim() == 2 && gi.size(1) == h0.size(0) &&
+                    gi.size(2) == 3 * hidden && w_hh.shape() == Shape{3 * hidden, hidden} &&
+                    (!b_hh.defined() || b_hh.shape() == Shape{3 * hidden});
+  if (!fits) {
+    fail(
+        "GRU layer: expected gi [T, N, 3H], h0 [N, H], weight_hh [3H, H] and bias_hh [3H], got "
+        "{}, {}, {} and {}",
+        shape_str(gi.shape()), shape_str(h0.shape()), shape_str(w_hh.shape()),
+        b_hh.defined() ? shape_str(b_hh.shape()) : std::string("none"));
+  }
+}
+
+// The layer's sizes, and where step i (in the order the steps run) reads and writes.
+struct Layer {
+  int64_t steps, rows, hidden;
+  bool reverse;
+  int64_t time(int64_t i) const { return reverse ? steps - 1 - i : i; }
+  int64_t count() const { return rows * hidden; }
+};
+
+// The state before step i: h0 for the first, else the output of the step before.
+template <class T>
+const T* previous(const Layer& l, int64_t i, const T* h0, const T* out) {
+  return i == 0 ? h0 : out + l.time(i - 1) * l.count();
+}
+
+template <class T>
+Tensor layer_forward(const Layer& l, const Tensor& gi, const Tensor& h0, const Tensor& w_hh,
+                     const Tensor& b_hh, Tensor& gates) {
+  Tensor out = make_tensor({l.steps, l.rows, l.hidden}, h0.dtype());
+  gates = make_tensor({l.steps, 4, l.rows, l.hidden}, h0.dtype());
+  Tensor gh = make_tensor({l.rows, 3 * l.hidden}, h0.dtype());
+  for (int64_t i = 0; i < l.steps; ++i) {
+    const int64_t t = l.time(i);
+    const Tensor prev = i == 0 ? h0 : rows_of(out, l.time(i - 1) * l.rows, l.rows, l.hidden);
+    gemm_into(prev, false, w_hh, true, gh, 0.0);
+    if (b_hh.defined()) {
+      T* p = gh.data<T>();
+      const T* b = b_hh.data<T>();
+      for (int64_t r = 0; r < l.rows; ++r, p += 3 * l.hidden) {
+        for (int64_t j = 0; j < 3 * l.hidden; ++j) p[j] = p[j] + b[j];
+      }
+    }
+    step_forward(gi.data<T>() + t * l.rows * 3 * l.hidden, gh.data<T>(), prev.data<T>(), l.rows,
+                 l.hidden, out.data<T>() + t * l.count(), gates.data<T>() + t * 4 * l.count());
+  }
+  return out;
+}
+
+// {d gi, d h0, d weight_hh, d bias_hh} from the gradient of every step's output.
+template <class T>
+Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const Tensor& gates,
+                     const Tensor& h0, const Tensor& w_hh, bool need_b) {
+  const int64_t wide = 3 * l.hidden;
+  Tensor dgi = make_tensor({l.steps, l.rows, wide}, h0.dtype());
+  Tensor dgh = make_tensor({l.steps, l.rows, wide}, h0.dtype());
+  Tensor dh = zeros({l.rows, l.hidden}, {.dtype = h0.dtype()});  // into the state before a step
+  std::vector<T> g(static_cast<size_t>(l.count()));
+  const T *pgy = gy.data<T>(), *pout = out.data<T>(), *ph0 = h0.data<T>();
+  for (int64_t i = l.steps - 1; i >= 0; --i) {
+    const int64_t t = l.time(i);
+    T* pdh = dh.data<T>();
+    for (int64_t k = 0; k < l.count(); ++k) g[k] = pgy[t * l.count() + k] + pdh[k];
+    step_backward(g.data(), gates.data<T>() + t * 4 * l.count(), previous(l, i, ph0, pout), l.rows,
+                  l.hidden, dgi.data<T>() + t * l.rows * wide, dgh.data<T>() + t * l.rows * wide,
+                  pdh);
+    gemm_into(rows_of(dgh, t * l.rows, l.rows, wide), false, w_hh, false, dh, 1.0);
+  }
+  // Σ_t d ghₜᵀ · h_prevₜ in one GEMM: the states before each step, in time order.
+  Tensor prev_all = make_tensor({l.steps * l.rows, l.hidden}, h0.dtype());
+  for (int64_t i = 0; i < l.steps; ++i) {
+    const T* from = previous(l, i, ph0, pout);
+    std::copy(from, from + l.count(), prev_all.data<T>() + l.time(i) * l.count());
+  }
+  Tensor dw = make_tensor(w_hh.shape(), h0.dtype());
+  gemm_into(rows_of(dgh, 0, l.steps * l.rows, wide), true, prev_all, false, dw, 0.0);
+  Tensor db;
+  if (need_b) {
+    std::vector<double> sums(static_cast<size_t>(wide), 0.0);
+    const T* p = dgh.data<T>();
+    for (int64_t r = 0; r < l.steps * l.rows; ++r, p += wide) {
+      for (int64_t j = 0; j < wide; ++j) sums[j] += p[j];
+    }
+    db = make_tensor({wide}, h0.dtype());
+    for (int64_t j = 0; j < wide; ++j) db.data<T>()[j] = static_cast<T>(sums[j]);
+  }
+  return {dgi, dh, dw, db};
+}
+
+}  // namespace
+
+Tensor composed_gru_layer(const Tensor& gi, const Tensor& h0, const Tensor& w_hh,
+                          const Tensor& b_hh, bool reverse) {
+  const int64_t steps = gi.size(0);
+  std::vector<Tensor> outputs(static_cast<size_t>(steps));
+  Tensor h = h0;
+  for (int64_t i = 0; i < steps; ++i) {
+    const int64_t t = reverse ? steps - 1 - i : i;
+    h = gru_step(gi.select(0, t), linear(h, w_hh, b_hh), h);
+    outputs[static_cast<size_t>(t)] = h;
+  }
+  return stack(outputs, 0);
+}
+
+Tensor gru_layer(const Tensor& gi, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                 bool reverse) {
+  check_layer(gi, h0, w_hh, b_hh);
+  require_same_dtype(gi, h0, "GRU layer");
+  require_same_dtype(gi, w_hh, "GRU layer");
+  const Layer l{gi.size(0), h0.size(0), h0.size(1), reverse};
+  if (l.steps == 0 || l.rows == 0) return composed_gru_layer(gi, h0, w_hh, b_hh, reverse);
+  Tensor gates;
+  Tensor out = visit_floating(
+      h0, "GRU layer", [&]<class T>() { return layer_forward<T>(l, gi, h0, w_hh, b_hh, gates); });
+  return record(
+      "gru_layer", out, {gi, h0, w_hh, b_hh},
+      [l, gates, saved_out = SavedTensor::output(out), saved_gi = SavedTensor(gi),
+       saved_h0 = SavedTensor(h0), saved_w = SavedTensor(w_hh), saved_b = saved_for_backward(b_hh),
+       need_b = b_hh.defined() && b_hh.requires_grad()](const Tensor& gy) -> Grads {
+        if (creating_graph()) {
+          return tg::detail::composed_backward(
+              [reverse = l.reverse](const std::vector<Tensor>& in) {
+                return composed_gru_layer(in[0], in[1], in[2], in[3], reverse);
+              },
+              {saved_gi.get(), saved_h0.get(), saved_w.get(),
+               saved_b.defined() ? saved_b.get() : Tensor()},
+              gy);
+        }
+        return visit_floating(gy, "GRU layer backward", [&]<class T>() {
+          return layer_backward<T>(l, gy, saved_out, gates, saved_h0, saved_w, need_b);
+        });
+      });
+}
+
+}  // namespace tg::nn::detail
