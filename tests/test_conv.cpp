@@ -52,13 +52,15 @@ TEST_CASE("conv, pooling and pad match PyTorch 1.13 with their gradients", "[con
        }},
       {"max_pool2d",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
-         return {
-             F::max_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))};
+         const F::Pair dilation = c.options.count("dilation") ? pair(c, "dilation") : F::Pair(1);
+         return {F::max_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"),
+                               dilation, c.option("ceil_mode", 0) != 0)};
        }},
       {"avg_pool2d",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
-         return {
-             F::avg_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"))};
+         return {F::avg_pool2d(in.at("x"), pair(c, "kernel"), pair(c, "stride"), pair(c, "padding"),
+                               c.option("ceil_mode", 0) != 0,
+                               c.option("count_include_pad", 1) != 0)};
        }},
       {"adaptive_avg_pool2d",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
@@ -106,6 +108,14 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
          return F::avg_pool2d(in[0], {2, 3}, 1, {1, 1});
        },
        {randn64({1, 2, 4, 5})}},
+      {"max_pool2d dilation ceil_mode",
+       [](const V& in) {
+         return F::max_pool2d(in[0], {2, 3}, 2, {1, 1}, {2, 1}, true);
+       },
+       {randn64({2, 2, 6, 7})}},
+      {"avg_pool2d ceil_mode count_include_pad=false",
+       [](const V& in) { return F::avg_pool2d(in[0], 3, 2, 1, true, false); },
+       {randn64({1, 2, 6, 5})}},
       {"adaptive_avg_pool2d",
        [](const V& in) {
          return F::adaptive_avg_pool2d(in[0], {3, 2});
@@ -186,6 +196,10 @@ TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[con
                  "conv2d: negative padding is not supported");
   CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, {}, {.stride = {1, 0}}),
                  "conv2d: non-positive stride is not supported");
+  CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 3, 5, 5}), 2, 2, 0, {1, 0}),
+                 "max_pool2d: dilation should be greater than zero, got (1, 0)");
+  CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 3, 5, 5}), 3, 1, 0, 3),
+                 "max_pool2d: output size is too small: kernel (7, 7) over padded input (5, 5)");
   CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, tg::zeros({3})),
                  "conv2d: expected bias [4], got [3]");
   CHECK_TG_ERROR(tg::nn::Conv2d(3, 4, 3, {.groups = 2}),

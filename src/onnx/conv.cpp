@@ -46,26 +46,35 @@ std::string conv(const Tensor& weight, const Tensor& bias, const functional::Con
 
 Pair stride_or_kernel(Pair stride, Pair kernel) { return stride.h == 0 ? kernel : stride; }
 
+// As torch writes it: `dilations` only when one is not 1.
 std::string max_pool(const nn::MaxPool2d& layer, const LayerInput& in) {
-  return in.graph.add(
-      "MaxPool", {in.value},
-      {{"ceil_mode", int64_t{0}},
-       {"kernel_shape", per_axis(layer.kernel_size, 2)},
-       {"pads", pads(layer.padding, 2)},
-       {"strides", per_axis(stride_or_kernel(layer.stride, layer.kernel_size), 2)}});
+  std::vector<Attribute> attributes{{"ceil_mode", int64_t{layer.ceil_mode ? 1 : 0}}};
+  if (layer.dilation.h != 1 || layer.dilation.w != 1) {
+    attributes.push_back({"dilations", per_axis(layer.dilation, 2)});
+  }
+  attributes.push_back({"kernel_shape", per_axis(layer.kernel_size, 2)});
+  attributes.push_back({"pads", pads(layer.padding, 2)});
+  attributes.push_back({"strides", per_axis(stride_or_kernel(layer.stride, layer.kernel_size), 2)});
+  return in.graph.add("MaxPool", {in.value}, attributes);
 }
 
 // count_include_pad=True: torch pads with zeros first (a Pad node, even for zero padding) and
-// then averages whole windows.
+// then averages the windows over the padded input; False: the padding goes to AveragePool,
+// whose default count_include_pad=0 leaves it out of the divisor.
 std::string avg_pool(const nn::AvgPool2d& layer, const LayerInput& in) {
   GraphBuilder& g = in.graph;
   const Pair p = layer.padding;
-  const std::string amounts = g.constant(int64_vector({0, 0, p.h, p.w, 0, 0, p.h, p.w}));
-  const std::string padded = g.add("Pad", {in.value, amounts}, {{"mode", std::string("constant")}});
-  return g.add("AveragePool", {padded},
-               {{"ceil_mode", int64_t{0}},
+  std::string input = in.value;
+  std::vector<int64_t> pool_pads = pads(p, 2);
+  if (layer.count_include_pad) {
+    const std::string amounts = g.constant(int64_vector({0, 0, p.h, p.w, 0, 0, p.h, p.w}));
+    input = g.add("Pad", {in.value, amounts}, {{"mode", std::string("constant")}});
+    pool_pads = {0, 0, 0, 0};
+  }
+  return g.add("AveragePool", {input},
+               {{"ceil_mode", int64_t{layer.ceil_mode ? 1 : 0}},
                 {"kernel_shape", per_axis(layer.kernel_size, 2)},
-                {"pads", std::vector<int64_t>{0, 0, 0, 0}},
+                {"pads", pool_pads},
                 {"strides", per_axis(stride_or_kernel(layer.stride, layer.kernel_size), 2)}});
 }
 

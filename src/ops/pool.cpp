@@ -1,8 +1,8 @@
-// max_pool2d, avg_pool2d (torch's defaults: ceil_mode=False, count_include_pad=True) and
-// adaptive_avg_pool2d. max_pool2d is a fused op: one pass finds each window's maximum and where
-// it is (the first, or the last NaN, as torch's kernel), and its backward sends each gradient
-// there. Its composed form (the windows as im2col's columns, reduced with max) gives the
-// recorded backward under create_graph. The others are built from recorded ops.
+// max_pool2d, avg_pool2d and adaptive_avg_pool2d, with torch's options: dilation (max),
+// ceil_mode, count_include_pad (avg). max_pool2d is a fused op: one pass finds each window's
+// maximum and where it is (the first, or the last NaN, as torch's kernel), and its backward
+// sends each gradient there. Its composed form (the windows as im2col's columns, reduced with
+// max) gives the recorded backward under create_graph. The others are built from recorded ops.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
@@ -19,9 +19,27 @@
 namespace tg::nn::functional {
 namespace {
 
-// torch's checks; returns the window with stride 0 replaced by the kernel size.
-detail::Window pool_window(const Tensor& x, Pair kernel, Pair stride, Pair padding,
-                           const char* op) {
+// One pooling's sizes: the window, the padding, the output, and the extra padding at the bottom
+// and right that ceil_mode's last windows reach into (they are clipped to the padded input).
+struct PoolGeometry {
+  detail::Window window;
+  Pair padding;
+  int64_t h, w, out_h, out_w;
+  int64_t extra_h, extra_w;
+};
+
+// torch's pooling_output_shape: the last window must start inside the input or its left pad.
+int64_t pooled_size(int64_t in, int64_t kernel, int64_t pad, int64_t stride, int64_t dilation,
+                    bool ceil_mode) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  int64_t out = (span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+// torch's checks; stride 0 means the kernel size.
+PoolGeometry pool_geometry(const Tensor& x, Pair kernel, Pair stride, Pair padding, Pair dilation,
+                           bool ceil_mode, const char* op) {
   require_floating(x, op);
   if (x.dim() != 3 && x.dim() != 4) {
     fail("{}: expected 3D or 4D input, got {}", op, shape_str(x.shape()));
@@ -33,30 +51,49 @@ detail::Window pool_window(const Tensor& x, Pair kernel, Pair stride, Pair paddi
   if (stride.h <= 0 || stride.w <= 0) {
     fail("{}: stride should be greater than zero, got ({}, {})", op, stride.h, stride.w);
   }
+  if (dilation.h <= 0 || dilation.w <= 0) {
+    fail("{}: dilation should be greater than zero, got ({}, {})", op, dilation.h, dilation.w);
+  }
   if (padding.h < 0 || padding.w < 0 || padding.h > kernel.h / 2 || padding.w > kernel.w / 2) {
     fail(
         "{}: pad should be at least 0 and at most half of kernel size, got pad ({}, {}) for "
         "kernel ({}, {})",
         op, padding.h, padding.w, kernel.h, kernel.w);
   }
-  const int64_t h = x.size(-2) + 2 * padding.h, w = x.size(-1) + 2 * padding.w;
-  if (kernel.h > h || kernel.w > w) {
-    fail("{}: output size is too small: kernel ({}, {}) over padded input ({}, {})", op, kernel.h,
-         kernel.w, h, w);
+  const int64_t h = x.size(-2), w = x.size(-1);
+  const int64_t reach_h = dilation.h * (kernel.h - 1) + 1,
+                reach_w = dilation.w * (kernel.w - 1) + 1;
+  if (reach_h > h + 2 * padding.h || reach_w > w + 2 * padding.w) {
+    fail("{}: output size is too small: kernel ({}, {}) over padded input ({}, {})", op, reach_h,
+         reach_w, h + 2 * padding.h, w + 2 * padding.w);
   }
-  return {kernel.h, kernel.w, stride.h, stride.w, 1, 1};
+  PoolGeometry g{{kernel.h, kernel.w, stride.h, stride.w, dilation.h, dilation.w},
+                 padding,
+                 h,
+                 w,
+                 pooled_size(h, kernel.h, padding.h, stride.h, dilation.h, ceil_mode),
+                 pooled_size(w, kernel.w, padding.w, stride.w, dilation.w, ceil_mode),
+                 0,
+                 0};
+  g.extra_h = std::max<int64_t>(0, (g.out_h - 1) * stride.h + reach_h - (h + 2 * padding.h));
+  g.extra_w = std::max<int64_t>(0, (g.out_w - 1) * stride.w + reach_w - (w + 2 * padding.w));
+  return g;
 }
 
-// The windows of x [N, C, H, W] or [C, H, W], padded with `fill`: [N, C, kH·kW, L] and the
-// output's shape.
-Tensor pool_columns(const Tensor& x, const detail::Window& g, Pair padding, double fill,
-                    Shape& out_shape) {
+Shape pooled_shape(const Tensor& x, const PoolGeometry& g) {
+  Shape shape = x.shape();
+  shape[shape.size() - 2] = g.out_h;
+  shape[shape.size() - 1] = g.out_w;
+  return shape;
+}
+
+// The windows of x [N, C, H, W] or [C, H, W], padded with `fill` (ceil_mode's extra rows and
+// columns included): [N, C, kH·kW, L].
+Tensor pool_columns(const Tensor& x, const PoolGeometry& g, double fill) {
   const Tensor batched = x.dim() == 3 ? x.unsqueeze(0) : x;
-  const Tensor padded = pad(batched, {padding.w, padding.w, padding.h, padding.h}, fill);
-  out_shape = x.shape();
-  out_shape[out_shape.size() - 2] = g.out_h(padded.size(2));
-  out_shape[out_shape.size() - 1] = g.out_w(padded.size(3));
-  return detail::im2col(padded, g);
+  const Pair p = g.padding;
+  const Tensor padded = pad(batched, {p.w, p.w + g.extra_w, p.h, p.h + g.extra_h}, fill);
+  return detail::im2col(padded, g.window);
 }
 
 // Means over [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉) along dim; the 2-d means are two 1-d ones.
@@ -72,11 +109,9 @@ Tensor adaptive_mean(const Tensor& x, int64_t dim, int64_t out) {
 }
 
 // max_pool2d from recorded ops, for its recorded backward.
-Tensor composed_max_pool2d(const Tensor& x, const detail::Window& g, Pair padding) {
-  Shape out_shape;
-  const double inf = std::numeric_limits<double>::infinity();
-  const Tensor cols = pool_columns(x, g, padding, -inf, out_shape);
-  return max(cols, 2).values.reshape(out_shape);
+Tensor composed_max_pool2d(const Tensor& x, const PoolGeometry& g) {
+  const Tensor cols = pool_columns(x, g, -std::numeric_limits<double>::infinity());
+  return max(cols, 2).values.reshape(pooled_shape(x, g));
 }
 
 // torch's update: the first strict maximum of a window, or its last NaN (v != v). A plane
@@ -96,31 +131,36 @@ bool has_nan(const T* x, int64_t n) {
   return found;
 }
 
-// One plane's window maxima into out and their flat positions in the [H·W] plane into where.
-// The kernel size is a template argument when it is 2×2 (K = 2, no padding: the loops over a
-// window unroll), 0 for any other.
+// One plane's window maxima into out and their flat positions in the [H·W] plane into where,
+// visiting each window as torch's kernel does (its first row and column the first inside the
+// input, then every dilation-th). K = 2 is the 2×2 window with no padding, dilation or ceil
+// mode, whose loops unroll; K = 0 is any other.
 template <int K, bool kNaN, class T>
-void max_pool_plane(const T* plane, int64_t h, int64_t w, const detail::Window& g, Pair padding,
-                    int64_t out_h, int64_t out_w, T* out, int64_t* where) {
-  const int64_t kh = K > 0 ? K : g.kh, kw = K > 0 ? K : g.kw;
-  for (int64_t oh = 0; oh < out_h; ++oh) {
-    const int64_t top = oh * g.sh - padding.h;
-    const int64_t i0 = std::max<int64_t>(top, 0), i1 = std::min(top + kh, h);
-    for (int64_t ow = 0; ow < out_w; ++ow) {
-      const int64_t left = ow * g.sw - padding.w;
-      const int64_t j0 = std::max<int64_t>(left, 0), j1 = std::min(left + kw, w);
+void max_pool_plane(const T* plane, const PoolGeometry& g, T* out, int64_t* where) {
+  const detail::Window& k = g.window;
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    const int64_t top = oh * k.sh - g.padding.h;
+    int64_t i0 = top;
+    const int64_t i1 = std::min(top + (k.kh - 1) * k.dh + 1, g.h);
+    while (i0 < 0) i0 += k.dh;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      const int64_t left = ow * k.sw - g.padding.w;
+      int64_t j0 = left;
+      const int64_t j1 = std::min(left + (k.kw - 1) * k.dw + 1, g.w);
+      while (j0 < 0) j0 += k.dw;
       T best = -std::numeric_limits<T>::infinity();
-      int64_t at = i0 * w + j0;
+      int64_t at = i0 * g.w + j0;
       if constexpr (K > 0) {  // the window is inside the plane
         for (int64_t i = 0; i < K; ++i) {
           for (int64_t j = 0; j < K; ++j) {
-            const int64_t position = (top + i) * w + left + j;
+            const int64_t position = (top + i) * g.w + left + j;
             consider<kNaN>(plane[position], position, best, at);
           }
         }
       } else {
-        for (int64_t i = i0; i < i1; ++i) {
-          for (int64_t j = j0; j < j1; ++j) consider<kNaN>(plane[i * w + j], i * w + j, best, at);
+        for (int64_t i = i0; i < i1; i += k.dh) {
+          for (int64_t j = j0; j < j1; j += k.dw)
+            consider<kNaN>(plane[i * g.w + j], i * g.w + j, best, at);
         }
       }
       *out++ = best;
@@ -143,54 +183,70 @@ void for_plane_ranges(int64_t planes, int64_t plane_size, const F& f) {
 }
 
 template <class T>
-void max_pool_planes(const T* x, int64_t planes, int64_t h, int64_t w, const detail::Window& g,
-                     Pair padding, int64_t out_h, int64_t out_w, T* out, int64_t* where) {
-  const bool two_by_two = g.kh == 2 && g.kw == 2 && padding.h == 0 && padding.w == 0;
-  for_plane_ranges(planes, h * w, [&](int64_t begin, int64_t end) {
+void max_pool_planes(const T* x, int64_t planes, const PoolGeometry& g, T* out, int64_t* where) {
+  const detail::Window& k = g.window;
+  const bool two_by_two = k.kh == 2 && k.kw == 2 && k.dh == 1 && k.dw == 1 && g.padding.h == 0 &&
+                          g.padding.w == 0 && g.extra_h == 0 && g.extra_w == 0;
+  const int64_t in_plane = g.h * g.w, out_plane = g.out_h * g.out_w;
+  for_plane_ranges(planes, in_plane, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
-      const T* plane = x + p * h * w;
+      const T* plane = x + p * in_plane;
       const auto pool =
-          has_nan(plane, h * w)
+          has_nan(plane, in_plane)
               ? (two_by_two ? max_pool_plane<2, true, T> : max_pool_plane<0, true, T>)
               : (two_by_two ? max_pool_plane<2, false, T> : max_pool_plane<0, false, T>);
-      pool(plane, h, w, g, padding, out_h, out_w, out + p * out_h * out_w,
-           where + p * out_h * out_w);
+      pool(plane, g, out + p * out_plane, where + p * out_plane);
     }
   });
 }
 
+// avg_pool2d's divisor at each output position: torch's pool_size, the window clipped to the
+// padded input (count_include_pad) or to the input itself.
+Tensor average_divisors(const PoolGeometry& g, bool count_include_pad, Dtype dtype) {
+  const detail::Window& k = g.window;
+  std::vector<double> divisors;
+  divisors.reserve(static_cast<size_t>(g.out_h * g.out_w));
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    const int64_t h0 = oh * k.sh - g.padding.h, h1 = std::min(h0 + k.kh, g.h + g.padding.h);
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      const int64_t w0 = ow * k.sw - g.padding.w, w1 = std::min(w0 + k.kw, g.w + g.padding.w);
+      const int64_t inside = (std::min(h1, g.h) - std::max<int64_t>(h0, 0)) *
+                             (std::min(w1, g.w) - std::max<int64_t>(w0, 0));
+      divisors.push_back(static_cast<double>(count_include_pad ? (h1 - h0) * (w1 - w0) : inside));
+    }
+  }
+  return from_vector(std::move(divisors), {g.out_h * g.out_w}).to(dtype);
+}
+
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) {
-  const detail::Window g = pool_window(x, kernel_size, stride, padding, "max_pool2d");
-  if (x.numel() == 0) return composed_max_pool2d(x, g, padding);
-  const int64_t h = x.size(-2), w = x.size(-1), planes = x.numel() / (h * w);
-  const int64_t out_h = g.out_h(h + 2 * padding.h), out_w = g.out_w(w + 2 * padding.w);
-  Shape out_shape = x.shape();
-  out_shape[out_shape.size() - 2] = out_h;
-  out_shape[out_shape.size() - 1] = out_w;
+Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, Pair dilation,
+                  bool ceil_mode) {
+  const PoolGeometry g =
+      pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d");
+  if (x.numel() == 0) return composed_max_pool2d(x, g);
+  const Shape out_shape = pooled_shape(x, g);
   Tensor y = make_tensor(out_shape, x.dtype());
   Tensor where = make_tensor(out_shape, Dtype::Int64);
+  const int64_t plane = g.h * g.w, planes = x.numel() / plane;
   visit_floating(x, "max_pool2d", [&]<class T>() {
-    max_pool_planes(x.data<T>(), planes, h, w, g, padding, out_h, out_w, y.data<T>(),
-                    where.data<int64_t>());
+    max_pool_planes(x.data<T>(), planes, g, y.data<T>(), where.data<int64_t>());
   });
   return record(
-      "max_pool2d", y, {x},
-      [saved = SavedTensor(x), where, g, padding, plane = h * w](const Tensor& gy) {
+      "max_pool2d", y, {x}, [saved = SavedTensor(x), where, g, plane, planes](const Tensor& gy) {
         if (creating_graph()) {
           return detail::composed_backward(
-              [&](const std::vector<Tensor>& in) { return composed_max_pool2d(in[0], g, padding); },
+              [&](const std::vector<Tensor>& in) { return composed_max_pool2d(in[0], g); },
               {saved.get()}, gy);
         }
         const Tensor& x = saved;
         Tensor dx = zeros(x.shape(), {.dtype = x.dtype()});
-        const int64_t per_plane = where.numel() / (x.numel() / plane);
+        const int64_t per_plane = g.out_h * g.out_w;
         visit_floating(x, "max_pool2d_backward", [&]<class T>() {
           const T* grad = gy.data<T>();
           const int64_t* at = where.data<int64_t>();
           T* into = dx.data<T>();
-          for_plane_ranges(where.numel() / per_plane, plane, [&](int64_t begin, int64_t end) {
+          for_plane_ranges(planes, plane, [&](int64_t begin, int64_t end) {
             for (int64_t k = begin * per_plane; k < end * per_plane; ++k) {
               into[(k / per_plane) * plane + at[k]] += grad[k];
             }
@@ -200,10 +256,11 @@ Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) 
       });
 }
 
-Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding) {
-  const detail::Window g = pool_window(x, kernel_size, stride, padding, "avg_pool2d");
-  Shape out_shape;
-  return mean(pool_columns(x, g, padding, 0, out_shape), 2).reshape(out_shape);
+Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, bool ceil_mode,
+                  bool count_include_pad) {
+  const PoolGeometry g = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d");
+  const Tensor sums = sum(pool_columns(x, g, 0), 2);  // [N, C, L]
+  return (sums / average_divisors(g, count_include_pad, x.dtype())).reshape(pooled_shape(x, g));
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size) {

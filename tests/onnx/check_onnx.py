@@ -44,6 +44,11 @@ OPENCV_CANNOT = {
     "conv1d": "its Conv needs 4-d input",
     "embedding": "it feeds Float32 inputs only, not Int64 indices",
 }
+# Models OpenCV 4.6 imports but computes wrongly, on torch.onnx.export's own file as on ours.
+OPENCV_WRONG = {
+    "pool_options": "it sizes MaxPool with dilations and ceil_mode one too large, and averages "
+                    "over the padding despite AveragePool's count_include_pad=0",
+}
 
 
 def check_onnx(model):
@@ -56,6 +61,8 @@ def check_onnx(model):
 
 
 def check_opencv(name, path, check):
+    if name in OPENCV_WRONG:
+        return f"NOT RUN: OpenCV 4.6 computes it wrongly: {OPENCV_WRONG[name]}"
     tensors, _ = safetensors_format.read(check)
     x, expected = tensors["input"], tensors["output"]
     try:

@@ -53,6 +53,10 @@ MODELS = {
         nn.Linear(40, 3)), [2, 10], False),
     "embedding": (lambda: nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 3)),
                   [3], True),
+    "pool_options": (lambda: nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True),
+        nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
+        nn.AvgPool2d(2, 1, 1, ceil_mode=True), nn.Flatten(), nn.Linear(100, 3)), [2, 13, 12], False),
 }
 
 

@@ -44,11 +44,37 @@ def conv(x, w, b=None, dilations=None, group=1, kernel_shape=None, pads=None, st
     return y if b is None else y + b.reshape((1, -1) + (1,) * spatial)
 
 
-def pool(x, reduce, kernel_shape, pads, strides, value):
-    if reduce is np.mean and any(pads):
-        raise NotImplementedError("AveragePool with pads (count_include_pad=0)")
-    view = windows(pad_spatial(x, pads, value), kernel_shape, strides, [1] * len(kernel_shape))
-    return reduce(view, axis=tuple(range(-len(kernel_shape), 0)))
+def pool(x, reduce, kernel_shape, pads=None, strides=None, dilations=None, ceil_mode=0,
+         count_include_pad=0):
+    """MaxPool / AveragePool: output size floor (or, with ceil_mode, ceil) of
+    (in + pads − dilation·(k − 1) − 1) / stride + 1; the windows that ceil_mode adds read past the
+    padded input, which a max ignores and an average leaves out of its count, as does the
+    explicit padding unless count_include_pad."""
+    spatial = len(kernel_shape)
+    pads = pads or [0] * 2 * spatial
+    strides = strides or [1] * spatial
+    dilations = dilations or [1] * spatial
+    rounding = math.ceil if ceil_mode else math.floor
+    extra = []
+    for i in range(spatial):
+        span = dilations[i] * (kernel_shape[i] - 1) + 1
+        padded = x.shape[2 + i] + pads[i] + pads[i + spatial]
+        out = rounding((padded - span) / strides[i]) + 1
+        extra.append(max(0, (out - 1) * strides[i] + span - padded))
+    axes = tuple(range(-spatial, 0))
+    full_pads = list(pads[:spatial]) + [pads[spatial + i] + extra[i] for i in range(spatial)]
+    if reduce is np.max:
+        view = windows(pad_spatial(x, full_pads, -np.inf), kernel_shape, strides, dilations)
+        return view.max(axis=axes)
+    counted = np.ones((1, 1) + x.shape[2:])
+    if count_include_pad:
+        counted = pad_spatial(counted, pads, 1.0)
+        counted = pad_spatial(counted, [0] * spatial + extra, 0.0)
+    else:
+        counted = pad_spatial(counted, full_pads, 0.0)
+    total = windows(pad_spatial(x, full_pads, 0.0), kernel_shape, strides, dilations).sum(axis=axes)
+    count = windows(counted, kernel_shape, strides, dilations).sum(axis=axes)
+    return total / count
 
 
 def softmax(x, axis):
@@ -94,10 +120,8 @@ OPS = {
     "BatchNormalization": batch_norm,
     "Conv": conv,
     "Pad": pad,
-    "MaxPool": lambda x, ceil_mode=0, kernel_shape=None, pads=None, strides=None: pool(
-        x, np.max, kernel_shape, pads, strides, -np.inf),
-    "AveragePool": lambda x, ceil_mode=0, kernel_shape=None, pads=None, strides=None: pool(
-        x, np.mean, kernel_shape, pads, strides, 0.0),
+    "MaxPool": lambda x, **options: pool(x, np.max, **options),
+    "AveragePool": lambda x, **options: pool(x, np.mean, **options),
     "GlobalAveragePool": lambda x: x.mean(axis=tuple(range(2, x.ndim)), keepdims=True),
 }
 

@@ -111,6 +111,17 @@ inline std::vector<Model> models() {
        },
        {3},
        true},
+      {"pool_options",
+       [] {
+         return nn::Sequential{nn::Conv2d(2, 4, 3, {.padding = 1}),
+                               nn::ReLU(),
+                               nn::MaxPool2d(3, 2, 1, 2, true),
+                               nn::AvgPool2d(3, 2, 1, true, false),
+                               nn::AvgPool2d(2, 1, 1, true),
+                               nn::Flatten(),
+                               Linear(100, 3)};
+       },
+       {2, 13, 12}},
   };
 }
 

@@ -81,11 +81,18 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 /// pairs must hold one number each.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               const ConvOptions& options = {});
-/// Largest value of each window (padding counts as −inf; the gradient goes to the first maximum).
-/// stride 0 (the default) means stride = kernel_size, as torch's stride=None.
-Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0);
-/// Mean of each window, the zero padding included (torch's count_include_pad=True).
-Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0);
+/// Largest value of each window (padding counts as −inf; the gradient goes to the first maximum,
+/// or the last NaN). stride 0 (the default) means stride = kernel_size, as torch's stride=None;
+/// the window reads every dilation-th entry; with ceil_mode the output size rounds up (a last
+/// window that starts inside the input or its left padding is kept, clipped). torch's
+/// positional order.
+Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0,
+                  Pair dilation = 1, bool ceil_mode = false);
+/// Mean of each window: the sum over the window divided by its size clipped to the padded input
+/// (count_include_pad, torch's default) or to the input itself; ceil_mode as in max_pool2d.
+/// torch's positional order.
+Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride = 0, Pair padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true);
 /// Mean over the windows [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉) of the last two dims.
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size);
 /// x padded with `value`: pad = {left, right, top, bottom, …} for the last dim, the one before,

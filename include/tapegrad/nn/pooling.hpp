@@ -11,19 +11,23 @@ namespace tg::nn {
 class MaxPool2d : public Module {
  public:
   explicit MaxPool2d(functional::Pair kernel_size, functional::Pair stride = 0,
-                     functional::Pair padding = 0);
+                     functional::Pair padding = 0, functional::Pair dilation = 1,
+                     bool ceil_mode = false);
   Tensor forward(const Tensor& x) override;
 
-  functional::Pair kernel_size, stride, padding;
+  functional::Pair kernel_size, stride, padding, dilation;
+  bool ceil_mode;
 };
 
 class AvgPool2d : public Module {
  public:
   explicit AvgPool2d(functional::Pair kernel_size, functional::Pair stride = 0,
-                     functional::Pair padding = 0);
+                     functional::Pair padding = 0, bool ceil_mode = false,
+                     bool count_include_pad = true);
   Tensor forward(const Tensor& x) override;
 
   functional::Pair kernel_size, stride, padding;
+  bool ceil_mode, count_include_pad;
 };
 
 class AdaptiveAvgPool2d : public Module {
