@@ -5,6 +5,7 @@
 #include "fixture.hpp"
 #include "helpers.hpp"
 #include "nn/fused_gru.hpp"
+#include "nn/fused_lstm.hpp"
 #include "tensor_api_fixture.hpp"
 
 #include <memory>
@@ -189,6 +190,16 @@ TEST_CASE("recurrent steps pass gradcheck", "[recurrent]") {
          return tg::nn::detail::gru_layer(in[0], in[1], in[2], Tensor(), true);
        },
        {randn64({3, 2, 12}), randn64({2, 4}), randn64({12, 4})}},
+      {"lstm layer",
+       [](const std::vector<Tensor>& in) {
+         return tg::nn::detail::lstm_layer(in[0], in[1], in[2], in[3], in[4], false);
+       },
+       {randn64({3, 2, 12}), randn64({2, 3}), randn64({2, 3}), randn64({12, 3}), randn64({12})}},
+      {"lstm layer reverse, no bias",
+       [](const std::vector<Tensor>& in) {
+         return tg::nn::detail::lstm_layer(in[0], in[1], in[2], in[3], Tensor(), true);
+       },
+       {randn64({3, 2, 12}), randn64({2, 3}), randn64({2, 3}), randn64({12, 3})}},
   });
 }
 
@@ -297,4 +308,33 @@ TEST_CASE("the fused GRU layer computes its composed form", "[recurrent]") {
   CHECK_THROWS_WITH(tg::nn::detail::gru_layer(tg::zeros({2, 3, 6}), tg::zeros({3, 4}),
                                               tg::zeros({12, 4}), Tensor(), false),
                     Catch::Contains("GRU layer: expected gi [T, N, 3H], h0 [N, H]"));
+}
+
+TEST_CASE("the fused LSTM layer computes its composed form", "[recurrent]") {
+  manual_seed(47);
+  for (const bool reverse : {false, true}) {
+    for (const tg::Dtype dtype : {tg::Dtype::Float32, tg::Dtype::Float64}) {
+      const auto leaf = [dtype](tg::Shape shape) {
+        return randn(std::move(shape)).to(dtype).set_requires_grad();
+      };
+      Tensor gi = leaf({4, 3, 20}), h0 = leaf({3, 5}), c0 = leaf({3, 5}), w = leaf({20, 5}),
+             b = leaf({20});
+      const Tensor gy = randn({2, 4, 3, 5}).to(dtype);
+      const Tensor fused = tg::nn::detail::lstm_layer(gi, h0, c0, w, b, reverse);
+      const Tensor composed = tg::nn::detail::composed_lstm_layer(gi, h0, c0, w, b, reverse);
+      const double tolerance = dtype == tg::Dtype::Float32 ? 1e-5 : 1e-13;
+      const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
+      for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
+      const std::vector<Tensor> a = tg::grad(fused, {gi, h0, c0, w, b}, gy);
+      const std::vector<Tensor> c = tg::grad(composed, {gi, h0, c0, w, b}, gy);
+      for (size_t k = 0; k < a.size(); ++k) {
+        const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
+        for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
+      }
+    }
+  }
+  CHECK_THROWS_WITH(
+      tg::nn::detail::lstm_layer(tg::zeros({2, 3, 12}), tg::zeros({3, 4}), tg::zeros({3, 4}),
+                                 tg::zeros({16, 4}), Tensor(), false),
+      Catch::Contains("LSTM layer: expected gi [T, N, 4H], h0 and c0 [N, H]"));
 }

@@ -172,7 +172,8 @@ bool gradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::vector
 /// gradcheck of fn's gradients (torch.autograd.gradgradcheck): the vector-Jacobian product
 /// vᵀ·∂fn/∂inputs, taken with create_graph for a fixed random v, is itself checked against
 /// finite differences in the inputs and in v, so every op's backward is checked to be
-/// differentiable and differentiated right.
+/// differentiable and differentiated right. Beyond torch's, that recorded product must also
+/// equal (within the tolerances) the one a pass without create_graph computes.
 bool gradgradcheck(std::function<Tensor(const std::vector<Tensor>&)> fn, std::vector<Tensor> inputs,
                    GradcheckOptions options = {});
 

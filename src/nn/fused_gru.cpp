@@ -5,30 +5,15 @@
 #include <tapegrad/ops.hpp>
 
 #include "autograd/composed_backward.hpp"
+#include "nn/gate_math.hpp"
 #include "ops/gemm.hpp"
 #include "ops/kernels.hpp"
-#include "ops/vector_math.hpp"
 
 #include <cmath>
 #include <vector>
 
 namespace tg::nn::detail {
 namespace {
-
-// σ and tanh in place: Float32 through the vectorized kernels (the same bits on every CPU),
-// Float64 through libm, σ on the side where exp cannot overflow, as tg::sigmoid does.
-void sigmoid_in_place(float* p, int64_t n) { vmath::sigmoid_array(p, p, n); }
-void sigmoid_in_place(double* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = p[i];
-    const double e = std::exp(v >= 0 ? -v : v);
-    p[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
-  }
-}
-void tanh_in_place(float* p, int64_t n) { vmath::tanh_array(p, p, n); }
-void tanh_in_place(double* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = std::tanh(p[i]);
-}
 
 void check_step(const Tensor& gi, const Tensor& gh, const Tensor& h) {
   const bool fits = gi.dim() == 2 && h.dim() == 2 && gi.shape() == gh.shape() &&

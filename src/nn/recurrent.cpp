@@ -7,6 +7,7 @@
 #include <tapegrad/shape.hpp>
 
 #include "nn/fused_gru.hpp"
+#include "nn/fused_lstm.hpp"
 
 #include <cmath>
 
@@ -63,19 +64,27 @@ Tensor RecurrentBase::run_direction(const Tensor& input, int64_t layer, int64_t 
   const int64_t directions = options_.bidirectional ? 2 : 1;
   const std::vector<Tensor>& w = weights_[static_cast<size_t>(layer * directions + direction)];
   const int64_t steps = input.shape()[0];
-  if (kind_ == RecurrentKind::Gru) {
-    // The fused layer: the whole sequence's input projection in one GEMM, then the recurrence
-    // as one op (src/nn/fused_gru.hpp).
+  const int64_t last = direction == 0 ? steps - 1 : 0;
+  if (kind_ == RecurrentKind::Gru || kind_ == RecurrentKind::Lstm) {
+    // The fused layers: the whole sequence's input projection in one GEMM, then the recurrence
+    // as one op (src/nn/fused_gru.hpp, fused_lstm.hpp).
     const int64_t rows = input.shape()[1], in = input.shape()[2];
     const Tensor gi =
         linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, -1});
-    const Tensor output = detail::gru_layer(gi, state[0], w[1], w[3], direction == 1);
-    state = {output.select(0, direction == 0 ? steps - 1 : 0)};
+    const bool reverse = direction == 1;
+    if (kind_ == RecurrentKind::Gru) {
+      const Tensor output = detail::gru_layer(gi, state[0], w[1], w[3], reverse);
+      state = {output.select(0, last)};
+      return output;
+    }
+    const Tensor states = detail::lstm_layer(gi, state[0], state[1], w[1], w[3], reverse);
+    const Tensor output = states.select(0, 0);
+    state = {output.select(0, last), states.select(0, 1).select(0, last)};
     return output;
   }
-  // The other kinds take the input projection one step at a time: projecting the whole
-  // sequence up front and selecting step t from it costs more, as each select's backward is a
-  // gradient of the whole projection (zeros around the step), T of them for T steps.
+  // The plain RNN takes the input projection one step at a time: projecting the whole sequence
+  // up front and selecting step t from it costs more, as each select's backward is a gradient
+  // of the whole projection (zeros around the step), T of them for T steps.
   std::vector<Tensor> outputs(static_cast<size_t>(steps));
   for (int64_t i = 0; i < steps; ++i) {
     const int64_t t = direction == 0 ? i : steps - 1 - i;
