@@ -196,6 +196,9 @@ TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[con
                  "conv2d: negative padding is not supported");
   CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight, {}, {.stride = {1, 0}}),
                  "conv2d: non-positive stride is not supported");
+  CHECK_TG_ERROR(F::conv2d(tg::zeros({1, 3, 5, 5}), conv.weight,
+                           tg::zeros({4}, {.dtype = tg::Dtype::Float64})),
+                 "conv2d: dtypes differ: Float32 [1, 3, 5, 5] and Float64 [4]");
   CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 3, 5, 5}), 2, 2, 0, {1, 0}),
                  "max_pool2d: dilation should be greater than zero, got (1, 0)");
   CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 3, 5, 5}), 3, 1, 0, 3),

@@ -59,6 +59,7 @@ void check_conv_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias
   if (bias.defined() && bias.shape() != Shape{weight.size(0)}) {
     fail("{}: expected bias [{}], got {}", op, weight.size(0), shape_str(bias.shape()));
   }
+  if (bias.defined()) require_same_dtype(x, bias, op);
   const int64_t h = x.size(2) + 2 * o.padding.h, w = x.size(3) + 2 * o.padding.w;
   const int64_t kh = o.dilation.h * (weight.size(2) - 1) + 1;
   const int64_t kw = o.dilation.w * (weight.size(3) - 1) + 1;
