@@ -5,7 +5,7 @@
 #include <tapegrad/ops.hpp>
 
 #include "autograd/composed_backward.hpp"
-#include "nn/gate_math.hpp"
+#include "nn/fused_recurrence.hpp"
 #include "ops/gemm.hpp"
 #include "ops/kernels.hpp"
 
@@ -155,23 +155,9 @@ void check_layer(const Tensor& gi, const Tensor& h0, const Tensor& w_hh, const T
   }
 }
 
-// The layer's sizes, and where step i (in the order the steps run) reads and writes.
-struct Layer {
-  int64_t steps, rows, hidden;
-  bool reverse;
-  int64_t time(int64_t i) const { return reverse ? steps - 1 - i : i; }
-  int64_t count() const { return rows * hidden; }
-};
-
-// The state before step i: h0 for the first, else the output of the step before.
 template <class T>
-const T* previous(const Layer& l, int64_t i, const T* h0, const T* out) {
-  return i == 0 ? h0 : out + l.time(i - 1) * l.count();
-}
-
-template <class T>
-Tensor layer_forward(const Layer& l, const Tensor& gi, const Tensor& h0, const Tensor& w_hh,
-                     const Tensor& b_hh, Tensor& gates) {
+Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0,
+                     const Tensor& w_hh, const Tensor& b_hh, Tensor& gates) {
   Tensor out = make_tensor({l.steps, l.rows, l.hidden}, h0.dtype());
   gates = make_tensor({l.steps, 4, l.rows, l.hidden}, h0.dtype());
   Tensor gh = make_tensor({l.rows, 3 * l.hidden}, h0.dtype());
@@ -194,8 +180,8 @@ Tensor layer_forward(const Layer& l, const Tensor& gi, const Tensor& h0, const T
 
 // {d gi, d h0, d weight_hh, d bias_hh} from the gradient of every step's output.
 template <class T>
-Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const Tensor& gates,
-                     const Tensor& h0, const Tensor& w_hh, bool need_b) {
+Grads layer_backward(const RecurrentLayer& l, const Tensor& gy, const Tensor& out,
+                     const Tensor& gates, const Tensor& h0, const Tensor& w_hh, bool need_b) {
   const int64_t wide = 3 * l.hidden;
   Tensor dgi = make_tensor({l.steps, l.rows, wide}, h0.dtype());
   Tensor dgh = make_tensor({l.steps, l.rows, wide}, h0.dtype());
@@ -206,29 +192,12 @@ Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const 
     const int64_t t = l.time(i);
     T* pdh = dh.data<T>();
     for (int64_t k = 0; k < l.count(); ++k) g[k] = pgy[t * l.count() + k] + pdh[k];
-    step_backward(g.data(), gates.data<T>() + t * 4 * l.count(), previous(l, i, ph0, pout), l.rows,
-                  l.hidden, dgi.data<T>() + t * l.rows * wide, dgh.data<T>() + t * l.rows * wide,
-                  pdh);
+    step_backward(g.data(), gates.data<T>() + t * 4 * l.count(), previous_state(l, i, ph0, pout),
+                  l.rows, l.hidden, dgi.data<T>() + t * l.rows * wide,
+                  dgh.data<T>() + t * l.rows * wide, pdh);
     gemm_into(rows_of(dgh, t * l.rows, l.rows, wide), false, w_hh, false, dh, 1.0);
   }
-  // Σ_t d ghₜᵀ · h_prevₜ in one GEMM: the states before each step, in time order.
-  Tensor prev_all = make_tensor({l.steps * l.rows, l.hidden}, h0.dtype());
-  for (int64_t i = 0; i < l.steps; ++i) {
-    const T* from = previous(l, i, ph0, pout);
-    std::copy(from, from + l.count(), prev_all.data<T>() + l.time(i) * l.count());
-  }
-  Tensor dw = make_tensor(w_hh.shape(), h0.dtype());
-  gemm_into(rows_of(dgh, 0, l.steps * l.rows, wide), true, prev_all, false, dw, 0.0);
-  Tensor db;
-  if (need_b) {
-    std::vector<double> sums(static_cast<size_t>(wide), 0.0);
-    const T* p = dgh.data<T>();
-    for (int64_t r = 0; r < l.steps * l.rows; ++r, p += wide) {
-      for (int64_t j = 0; j < wide; ++j) sums[j] += p[j];
-    }
-    db = make_tensor({wide}, h0.dtype());
-    for (int64_t j = 0; j < wide; ++j) db.data<T>()[j] = static_cast<T>(sums[j]);
-  }
+  auto [dw, db] = recurrent_weight_gradients(l, dgh, ph0, pout, w_hh.shape(), need_b);
   return {dgi, dh, dw, db};
 }
 
@@ -252,7 +221,7 @@ Tensor gru_layer(const Tensor& gi, const Tensor& h0, const Tensor& w_hh, const T
   check_layer(gi, h0, w_hh, b_hh);
   require_same_dtype(gi, h0, "GRU layer");
   require_same_dtype(gi, w_hh, "GRU layer");
-  const Layer l{gi.size(0), h0.size(0), h0.size(1), reverse};
+  const RecurrentLayer l{gi.size(0), h0.size(0), h0.size(1), reverse};
   if (l.steps == 0 || l.rows == 0) return composed_gru_layer(gi, h0, w_hh, b_hh, reverse);
   Tensor gates;
   Tensor out = visit_floating(

@@ -5,7 +5,7 @@
 #include <tapegrad/ops.hpp>
 
 #include "autograd/composed_backward.hpp"
-#include "nn/gate_math.hpp"
+#include "nn/fused_recurrence.hpp"
 #include "ops/gemm.hpp"
 #include "ops/kernels.hpp"
 
@@ -34,19 +34,11 @@ void check_layer(const Tensor& gi, const Tensor& h0, const Tensor& c0, const Ten
   require_same_dtype(gi, w_hh, "LSTM layer");
 }
 
-// The layer's sizes, and where step i (in the order the steps run) reads and writes.
-struct Layer {
-  int64_t steps, rows, hidden;
-  bool reverse;
-  int64_t time(int64_t i) const { return reverse ? steps - 1 - i : i; }
-  int64_t count() const { return rows * hidden; }
-};
-
 // Planes kept per step for the backward: i, f, g, o and tanh(c), each [N, H].
 constexpr int64_t kPlanes = 5;
 
 template <class T>
-Tensor layer_forward(const Layer& l, const Tensor& gi, const Tensor& h0, const Tensor& c0,
+Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0, const Tensor& c0,
                      const Tensor& w_hh, const Tensor& b_hh, Tensor& gates) {
   const int64_t count = l.count(), wide = 4 * l.hidden;
   Tensor out = make_tensor({2, l.steps, l.rows, l.hidden}, h0.dtype());
@@ -89,8 +81,9 @@ Tensor layer_forward(const Layer& l, const Tensor& gi, const Tensor& h0, const T
 
 // {d gi, d h0, d c0, d weight_hh, d bias_hh} from the gradient of every step's h and c.
 template <class T>
-Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const Tensor& gates,
-                     const Tensor& h0, const Tensor& c0, const Tensor& w_hh, bool need_b) {
+Grads layer_backward(const RecurrentLayer& l, const Tensor& gy, const Tensor& out,
+                     const Tensor& gates, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                     bool need_b) {
   const int64_t count = l.count(), wide = 4 * l.hidden;
   Tensor d_gates = make_tensor({l.steps, l.rows, wide}, h0.dtype());
   Tensor dh = zeros({l.rows, l.hidden}, {.dtype = h0.dtype()});  // into the state before a step
@@ -99,7 +92,7 @@ Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const 
   const T *hs = out.data<T>(), *cs = hs + l.steps * count;
   for (int64_t i = l.steps - 1; i >= 0; --i) {
     const int64_t t = l.time(i);
-    const T* c_prev = i == 0 ? c0.data<T>() : cs + l.time(i - 1) * count;
+    const T* c_prev = previous_state(l, i, c0.data<T>(), cs);
     const T *pi = gates.data<T>() + t * kPlanes * count, *pf = pi + count, *pg = pf + count,
             *po = pg + count, *ptc = po + count;
     T* pd = d_gates.data<T>() + t * l.rows * wide;
@@ -120,24 +113,7 @@ Grads layer_backward(const Layer& l, const Tensor& gy, const Tensor& out, const 
     gemm_into(share_storage(d_gates, {l.rows, wide}, t * l.rows * wide), false, w_hh, false, dh,
               0.0);
   }
-  // Σ_t d gatesₜᵀ · h_prevₜ in one GEMM: the states before each step, in time order.
-  Tensor prev_all = make_tensor({l.steps * l.rows, l.hidden}, h0.dtype());
-  for (int64_t i = 0; i < l.steps; ++i) {
-    const T* from = i == 0 ? h0.data<T>() : hs + l.time(i - 1) * count;
-    std::copy(from, from + count, prev_all.data<T>() + l.time(i) * count);
-  }
-  Tensor dw = make_tensor(w_hh.shape(), h0.dtype());
-  gemm_into(share_storage(d_gates, {l.steps * l.rows, wide}), true, prev_all, false, dw, 0.0);
-  Tensor db;
-  if (need_b) {
-    std::vector<double> sums(static_cast<size_t>(wide), 0.0);
-    const T* p = d_gates.data<T>();
-    for (int64_t r = 0; r < l.steps * l.rows; ++r, p += wide) {
-      for (int64_t j = 0; j < wide; ++j) sums[j] += p[j];
-    }
-    db = make_tensor({wide}, h0.dtype());
-    for (int64_t j = 0; j < wide; ++j) db.data<T>()[j] = static_cast<T>(sums[j]);
-  }
+  auto [dw, db] = recurrent_weight_gradients(l, d_gates, h0.data<T>(), hs, w_hh.shape(), need_b);
   return {d_gates, dh, dc, dw, db};
 }
 
@@ -162,7 +138,7 @@ Tensor composed_lstm_layer(const Tensor& gi, const Tensor& h0, const Tensor& c0,
 Tensor lstm_layer(const Tensor& gi, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
                   const Tensor& b_hh, bool reverse) {
   check_layer(gi, h0, c0, w_hh, b_hh);
-  const Layer l{gi.size(0), h0.size(0), h0.size(1), reverse};
+  const RecurrentLayer l{gi.size(0), h0.size(0), h0.size(1), reverse};
   if (l.steps == 0 || l.rows == 0) return composed_lstm_layer(gi, h0, c0, w_hh, b_hh, reverse);
   Tensor gates;
   Tensor out = visit_floating(h0, "LSTM layer", [&]<class T>() {
