@@ -38,6 +38,81 @@ TEST_CASE("named_parameters uses PyTorch's dotted names, in registration order",
   CHECK_FALSE(net.fc2->bias.defined());
 }
 
+// word_language_model's --tied: `self.decoder.weight = self.encoder.weight`.
+namespace {
+
+float max_difference(const Tensor& a, const Tensor& b) {
+  return tg::max(tg::abs(a - b)).item<float>();
+}
+
+class TiedLanguageModel : public Module {
+ public:
+  TiedLanguageModel()
+      : encoder(register_module("encoder", std::make_shared<Embedding>(5, 3))),
+        decoder(register_module("decoder", std::make_shared<Linear>(3, 5))) {
+    decoder->weight = encoder->weight;
+  }
+  Tensor forward(const Tensor& tokens) override {
+    return decoder->forward(encoder->forward(tokens));
+  }
+  std::shared_ptr<Embedding> encoder;
+  std::shared_ptr<Linear> decoder;
+};
+
+}  // namespace
+
+TEST_CASE("assigning a parameter member ties it, as in PyTorch", "[nn]") {
+  tg::manual_seed(4);
+  TiedLanguageModel model;
+  std::vector<std::string> names;
+  for (const auto& [name, p] : model.named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"encoder.weight", "decoder.bias"});  // listed once
+  names.clear();
+  for (const auto& [name, p] : model.state_dict()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"encoder.weight", "decoder.weight", "decoder.bias"});
+
+  // One tensor gets the gradient of both uses: that of an untied model with the same values.
+  const Tensor tokens = tg::tensor({1, 4, 1}, {3}, {.dtype = tg::Dtype::Int64});
+  const Tensor before = model.encoder->weight.detach().clone();
+  const Tensor y = model(tokens);
+  tg::sum(y * y).backward();
+  Embedding encoder(5, 3);
+  Linear decoder(3, 5);
+  {
+    tg::NoGradGuard no_grad;
+    encoder.weight.copy_(before);
+    decoder.weight.copy_(before);
+    decoder.bias.copy_(model.decoder->bias);
+  }
+  const Tensor untied = decoder(encoder(tokens));
+  tg::sum(untied * untied).backward();
+  CHECK(max_difference(model.encoder->weight.grad(),
+                       encoder.weight.grad() + decoder.weight.grad()) < 1e-6f);
+
+  // The optimizer sees it once, so a step moves it once.
+  tg::optim::SGD sgd(model.parameters(), {.lr = 0.5});
+  sgd.step();
+  CHECK(max_difference(model.decoder->weight, before - 0.5 * model.encoder->weight.grad()) < 1e-6f);
+  CHECK(&model.decoder->weight.impl() == &model.encoder->weight.impl());
+}
+
+TEST_CASE("a child registered twice lists its parameters once; a copy reads its own members",
+          "[nn]") {
+  auto shared = std::make_shared<Linear>(2, 2);
+  Sequential twice;
+  twice.push_back(shared);
+  twice.push_back(shared);
+  CHECK(twice.parameters().size() == 2);
+  CHECK(twice.state_dict().size() == 4);  // "0.weight" … "1.bias", as PyTorch's state_dict
+
+  Linear original(2, 3);
+  Linear copy = original;  // shares the tensors, like any Tensor handle copy
+  copy.weight = tg::zeros({3, 2}, {.requires_grad = true});
+  CHECK(&copy.parameters()[0].impl() == &copy.weight.impl());
+  CHECK(&original.parameters()[0].impl() == &original.weight.impl());
+  CHECK(&copy.parameters()[1].impl() == &original.bias.impl());
+}
+
 TEST_CASE("Linear has PyTorch's shapes, initialization bounds and y = x Wᵀ + b", "[nn]") {
   tg::manual_seed(3);
   Linear layer(16, 8);

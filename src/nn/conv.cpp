@@ -53,8 +53,10 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair kernel_size, ConvOptions o)
     fail("Conv2d: kernel_size must be positive, got ({}, {})", kernel_size.h, kernel_size.w);
   }
   const Shape shape{out, in / o.groups, kernel_size.h, kernel_size.w};
-  weight = register_parameter("weight", uniform_tensor(shape, init_bound(shape)));
-  if (o.bias) bias = register_parameter("bias", uniform_tensor({out}, init_bound(shape)));
+  weight = uniform_tensor(shape, init_bound(shape));
+  register_parameter("weight", &Conv2d::weight);
+  if (o.bias) bias = uniform_tensor({out}, init_bound(shape));
+  register_parameter("bias", &Conv2d::bias);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
@@ -67,8 +69,10 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t kernel_size, ConvOptions o)
   check_channels("Conv1d", in, out, o.groups);
   if (kernel_size <= 0) fail("Conv1d: kernel_size must be positive, got {}", kernel_size);
   const Shape shape{out, in / o.groups, kernel_size};
-  weight = register_parameter("weight", uniform_tensor(shape, init_bound(shape)));
-  if (o.bias) bias = register_parameter("bias", uniform_tensor({out}, init_bound(shape)));
+  weight = uniform_tensor(shape, init_bound(shape));
+  register_parameter("weight", &Conv1d::weight);
+  if (o.bias) bias = uniform_tensor({out}, init_bound(shape));
+  register_parameter("bias", &Conv1d::bias);
 }
 
 Tensor Conv1d::forward(const Tensor& x) {

@@ -65,7 +65,8 @@ Embedding::Embedding(int64_t num_embeddings, int64_t embedding_dim, EmbeddingOpt
     NoGradGuard no_grad;
     w.select(0, *padding_idx_).zero_();
   }
-  weight = register_parameter("weight", w);
+  weight = w;
+  register_parameter("weight", &Embedding::weight);
 }
 
 Tensor Embedding::forward(const Tensor& index) {

@@ -19,11 +19,13 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias) {
   NoGradGuard no_grad;
   Tensor w = empty({out_features, in_features});
   init::uniform_(w, -bound, bound);
-  weight = register_parameter("weight", w);
+  weight = w;
+  register_parameter("weight", &Linear::weight);
   if (with_bias) {
     Tensor b = empty({out_features});
     init::uniform_(b, -bound, bound);
-    bias = register_parameter("bias", b);
+    bias = b;
+    register_parameter("bias", &Linear::bias);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <typeinfo>
+#include <unordered_set>
 
 namespace tg::nn {
 
@@ -37,13 +38,19 @@ void Module::check_new_name(const std::string& name, const char* op) const {
   if (name.empty() || name.find('.') != std::string::npos) {
     fail("{}: invalid name '{}' (non-empty, without '.')", op, name);
   }
-  const auto taken = [&](const auto& entries) {
-    for (const auto& [existing, _] : entries) {
+  const auto taken = [&](const auto& slots) {
+    for (const Slot& slot : slots) {
+      if (slot.name == name) return true;
+    }
+    return false;
+  };
+  const auto child_taken = [&] {
+    for (const auto& [existing, _] : children_) {
       if (existing == name) return true;
     }
     return false;
   };
-  if (taken(parameters_) || taken(buffers_) || taken(children_)) {
+  if (taken(parameters_) || taken(buffers_) || child_taken()) {
     fail("{}: the module already has a parameter, buffer or child named '{}'", op, name);
   }
 }
@@ -51,15 +58,21 @@ void Module::check_new_name(const std::string& name, const char* op) const {
 Tensor& Module::register_parameter(std::string name, Tensor tensor) {
   check_new_name(name, "register_parameter");
   if (tensor.defined() && !tensor.requires_grad()) tensor.set_requires_grad(true);
-  parameters_.emplace_back(std::move(name), std::move(tensor));
-  return parameters_.back().second;
+  parameters_.push_back({.name = std::move(name), .held = std::move(tensor), .member = {}});
+  return parameters_.back().held;
 }
 
 Tensor& Module::register_buffer(std::string name, Tensor tensor) {
   check_new_name(name, "register_buffer");
   if (tensor.defined() && tensor.requires_grad()) tensor = tensor.detach();
-  buffers_.emplace_back(std::move(name), std::move(tensor));
-  return buffers_.back().second;
+  buffers_.push_back({.name = std::move(name), .held = std::move(tensor), .member = {}});
+  return buffers_.back().held;
+}
+
+void Module::add_member(std::deque<Slot>& slots, std::string name,
+                        std::function<const Tensor&(const Module&)> reader, const char* op) {
+  check_new_name(name, op);
+  slots.push_back({.name = std::move(name), .held = {}, .member = std::move(reader)});
 }
 
 void Module::add_child(std::string name, std::shared_ptr<Module> module) {
@@ -70,9 +83,10 @@ void Module::add_child(std::string name, std::shared_ptr<Module> module) {
 
 void Module::collect(const std::string& prefix, Collect what,
                      std::vector<std::pair<std::string, Tensor>>& out) const {
-  const auto add = [&](const auto& entries) {
-    for (const auto& [name, tensor] : entries) {
-      if (tensor.defined()) out.emplace_back(prefix + name, tensor);
+  const auto add = [&](const std::deque<Slot>& slots) {
+    for (const Slot& slot : slots) {
+      const Tensor& tensor = slot.get(*this);
+      if (tensor.defined()) out.emplace_back(prefix + slot.name, tensor);
     }
   };
   if (what.parameters) add(parameters_);
@@ -80,16 +94,23 @@ void Module::collect(const std::string& prefix, Collect what,
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", what, out);
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> out;
-  collect("", {.parameters = true}, out);
+// PyTorch's remove_duplicate: a tensor met again under another name is skipped.
+std::vector<std::pair<std::string, Tensor>> Module::collect_once(Collect what) const {
+  std::vector<std::pair<std::string, Tensor>> all, out;
+  collect("", what, all);
+  std::unordered_set<const TensorImpl*> seen;
+  for (auto& entry : all) {
+    if (seen.insert(&entry.second.impl()).second) out.push_back(std::move(entry));
+  }
   return out;
 }
 
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  return collect_once({.parameters = true});
+}
+
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
-  std::vector<std::pair<std::string, Tensor>> out;
-  collect("", {.buffers = true}, out);
-  return out;
+  return collect_once({.buffers = true});
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {

@@ -120,9 +120,11 @@ LayerNorm::LayerNorm(Shape normalized_shape, LayerNormOptions options)
   if (normalized_shape_.empty()) fail("LayerNorm: normalized_shape must not be empty");
   if (!(options.eps > 0)) fail("LayerNorm: eps must be positive, got {}", options.eps);
   if (options.elementwise_affine) {
-    weight = register_parameter("weight", ones(normalized_shape_));
-    bias = register_parameter("bias", zeros(normalized_shape_));
+    weight = ones(normalized_shape_);
+    bias = zeros(normalized_shape_);
   }
+  register_parameter("weight", &LayerNorm::weight);
+  register_parameter("bias", &LayerNorm::bias);
 }
 
 Tensor LayerNorm::forward(const Tensor& x) {
@@ -141,15 +143,19 @@ BatchNorm::BatchNorm(int64_t num_features, BatchNormOptions options, const char*
     fail("{}: momentum must be in [0, 1], got {}", name, *options.momentum);
   }
   if (options.affine) {
-    weight = register_parameter("weight", ones({num_features}));
-    bias = register_parameter("bias", zeros({num_features}));
+    weight = ones({num_features});
+    bias = zeros({num_features});
   }
+  register_parameter("weight", &BatchNorm::weight);
+  register_parameter("bias", &BatchNorm::bias);
   if (options.track_running_stats) {
-    running_mean = register_buffer("running_mean", zeros({num_features}));
-    running_var = register_buffer("running_var", ones({num_features}));
-    num_batches_tracked =
-        register_buffer("num_batches_tracked", zeros({}, {.dtype = Dtype::Int64}));
+    running_mean = zeros({num_features});
+    running_var = ones({num_features});
+    num_batches_tracked = zeros({}, {.dtype = Dtype::Int64});
   }
+  register_buffer("running_mean", &BatchNorm::running_mean);
+  register_buffer("running_var", &BatchNorm::running_var);
+  register_buffer("num_batches_tracked", &BatchNorm::num_batches_tracked);
 }
 
 Tensor BatchNorm::forward(const Tensor& x) {

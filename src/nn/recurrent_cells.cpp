@@ -65,17 +65,21 @@ RecurrentCellBase::RecurrentCellBase(const char* name, RecurrentKind kind, int64
   const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
   const int64_t rows = detail::gate_count(kind) * hidden_size;
   NoGradGuard no_grad;
-  const auto make = [&](const char* label, Shape shape) {
+  const auto make = [&](Shape shape) {
     Tensor t = empty(std::move(shape));
     init::uniform_(t, -bound, bound);
-    return register_parameter(label, t);
+    return t;
   };
-  weight_ih = make("weight_ih", {rows, input_size});
-  weight_hh = make("weight_hh", {rows, hidden_size});
+  weight_ih = make({rows, input_size});
+  weight_hh = make({rows, hidden_size});
   if (bias) {
-    bias_ih = make("bias_ih", {rows});
-    bias_hh = make("bias_hh", {rows});
+    bias_ih = make({rows});
+    bias_hh = make({rows});
   }
+  register_parameter("weight_ih", &RecurrentCellBase::weight_ih);
+  register_parameter("weight_hh", &RecurrentCellBase::weight_hh);
+  register_parameter("bias_ih", &RecurrentCellBase::bias_ih);
+  register_parameter("bias_hh", &RecurrentCellBase::bias_hh);
 }
 
 std::vector<Tensor> RecurrentCellBase::run(const Tensor& x, std::vector<Tensor> state) {

@@ -2,6 +2,7 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <concepts>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,9 +22,11 @@ class Module {
   /// Same as forward(x).
   Tensor operator()(const Tensor& x);
 
-  /// Every parameter, this module's first, then each child's in registration order.
+  /// Every parameter, this module's first, then each child's in registration order. A tensor
+  /// reachable under several names (a tied weight, a child registered twice) appears once, under
+  /// its first name, as in PyTorch.
   std::vector<Tensor> parameters() const;
-  /// Parameters with PyTorch's dotted names ("0.weight", "fc1.bias").
+  /// Parameters with PyTorch's dotted names ("0.weight", "fc1.bias"), without repeats.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   /// Direct children with their names.
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const;
@@ -37,12 +40,13 @@ class Module {
   /// tg::save and checkpoints, converted by to(), never given a gradient. Returns a reference
   /// that stays valid.
   Tensor& register_buffer(std::string name, Tensor tensor);
-  /// Every buffer, this module's first, then each child's.
+  /// Every buffer, this module's first, then each child's (without repeats).
   std::vector<Tensor> buffers() const;
-  /// Buffers with dotted names ("bn.running_mean").
+  /// Buffers with dotted names ("bn.running_mean"), without repeats.
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
   /// Parameters and buffers in PyTorch's state_dict order: for each module, its parameters,
-  /// then its buffers, then its children's. What tg::save writes and tg::load reads.
+  /// then its buffers, then its children's. What tg::save writes and tg::load reads. A tied
+  /// tensor is listed under each of its names, as in PyTorch.
   std::vector<std::pair<std::string, Tensor>> state_dict() const;
 
   /// Switches this module and its children to training (or evaluation) mode.
@@ -59,6 +63,22 @@ class Module {
  protected:
   /// Adds a parameter (marked requires_grad) under `name`; the reference stays valid.
   Tensor& register_parameter(std::string name, Tensor tensor);
+  /// Registers a tensor member of the derived module (`register_parameter("weight",
+  /// &Linear::weight)`), marked requires_grad. The registry reads the member on every lookup,
+  /// so assigning it, as in `decoder->weight = encoder->weight`, ties the two as in PyTorch.
+  template <std::derived_from<Module> M>
+  void register_parameter(std::string name, Tensor M::*member) {
+    Tensor& tensor = static_cast<M&>(*this).*member;
+    if (tensor.defined() && !tensor.requires_grad()) tensor.set_requires_grad(true);
+    add_member(parameters_, std::move(name), member_reader(member), "register_parameter");
+  }
+  /// Registers a tensor member as a buffer (detached), read through the member like the above.
+  template <std::derived_from<Module> M>
+  void register_buffer(std::string name, Tensor M::*member) {
+    Tensor& tensor = static_cast<M&>(*this).*member;
+    if (tensor.defined() && tensor.requires_grad()) tensor = tensor.detach();
+    add_member(buffers_, std::move(name), member_reader(member), "register_buffer");
+  }
   /// Adds a child module under `name` and returns it.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
@@ -67,16 +87,33 @@ class Module {
   }
 
  private:
+  /// A registered tensor: held by the registry, or a member of the derived module read through
+  /// `member`. A pointer to member, unlike a pointer, stays right when the module is copied.
+  struct Slot {
+    std::string name;
+    Tensor held;
+    std::function<const Tensor&(const Module&)> member;
+    const Tensor& get(const Module& self) const { return member ? member(self) : held; }
+  };
+  template <class M>
+  static std::function<const Tensor&(const Module&)> member_reader(Tensor M::*member) {
+    return [member](const Module& self) -> const Tensor& {
+      return static_cast<const M&>(self).*member;
+    };
+  }
+  void add_member(std::deque<Slot>& slots, std::string name,
+                  std::function<const Tensor&(const Module&)> reader, const char* op);
   void add_child(std::string name, std::shared_ptr<Module> module);
   struct Collect {
     bool parameters = false, buffers = false;
   };
   void collect(const std::string& prefix, Collect what,
                std::vector<std::pair<std::string, Tensor>>& out) const;
+  std::vector<std::pair<std::string, Tensor>> collect_once(Collect what) const;
   void check_new_name(const std::string& name, const char* op) const;
 
-  std::deque<std::pair<std::string, Tensor>> parameters_;  // deque: references stay valid
-  std::deque<std::pair<std::string, Tensor>> buffers_;
+  std::deque<Slot> parameters_;  // deque: references to `held` stay valid
+  std::deque<Slot> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
