@@ -191,6 +191,9 @@ TEST_CASE("gradcheck: fused linear and losses", "[gradcheck]") {
       {"linear of a vector",
        [](const auto& in) { return tg::linear(in[0], in[1], in[2]); },
        {randn64({3}), randn64({4, 3}), randn64({4})}},
+      {"linear of [T, N, in] (a sequence's outputs)",
+       [](const auto& in) { return tg::linear(in[0], in[1], in[2]); },
+       {randn64({2, 3, 3}), randn64({4, 3}), randn64({4})}},
   };
   for (Reduction reduction : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
     const std::string name = reduction == Reduction::Mean  ? "mean"

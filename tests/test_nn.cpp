@@ -130,9 +130,14 @@ TEST_CASE("Linear has PyTorch's shapes, initialization bounds and y = x Wᵀ + b
   const std::vector<float> e = expected.to_vector<float>();
   for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(e[i]).margin(1e-6));
   CHECK(layer(tg::randn({16})).shape() == tg::Shape{8});
-  CHECK_TG_ERROR(
-      layer(tg::randn({5, 15})),
-      "linear: input [5, 15] does not match weight [8, 16] (expected input [N, 16] or [16])");
+  // [..., in] as PyTorch: each leading index is a row (word_language_model's [T, N, nhid]).
+  const Tensor sequence = tg::randn({3, 5, 16});
+  const Tensor per_step = layer(sequence);
+  CHECK(per_step.shape() == tg::Shape{3, 5, 8});
+  CHECK(per_step.select(0, 1).to_vector<float>() ==
+        layer(sequence.select(0, 1)).to_vector<float>());
+  CHECK_TG_ERROR(layer(tg::randn({5, 15})),
+                 "linear: input [5, 15] does not match weight [8, 16] (expected input [..., 16])");
 }
 
 TEST_CASE("the same seed gives the same initialization", "[nn]") {

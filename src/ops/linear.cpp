@@ -1,4 +1,5 @@
-// linear(x, W, b) = x Wᵀ + b as one GEMM with the bias folded in (C starts as b, β = 1).
+// linear(x, W, b) = x Wᵀ + b as one GEMM with the bias folded in (C starts as b, β = 1); x is
+// [in] or [..., in].
 
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
@@ -14,9 +15,9 @@ namespace {
 void check_linear_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   require_floating(weight, "linear");
   require_same_dtype(x, weight, "linear");
-  if (weight.dim() != 2 || x.dim() < 1 || x.dim() > 2 || x.size(-1) != weight.size(1)) {
-    fail("linear: input {} does not match weight {} (expected input [N, {}] or [{}])",
-         shape_str(x.shape()), shape_str(weight.shape()), weight.size(1), weight.size(1));
+  if (weight.dim() != 2 || x.dim() < 1 || x.size(-1) != weight.size(1)) {
+    fail("linear: input {} does not match weight {} (expected input [..., {}])",
+         shape_str(x.shape()), shape_str(weight.shape()), weight.size(1));
   }
   if (bias.defined()) {
     require_same_dtype(bias, weight, "linear");
@@ -69,7 +70,14 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_linear_arguments(x, weight, bias);
   if (x.dim() == 2) return linear_2d(x, weight, bias);
-  return linear_2d(x.reshape({1, x.size(0)}), weight, bias).reshape({weight.size(0)});
+  if (x.dim() == 1) {
+    return linear_2d(x.reshape({1, x.size(0)}), weight, bias).reshape({weight.size(0)});
+  }
+  // [..., in]: every leading index is a row of one GEMM, as torch's matmul folds them.
+  Shape out_shape = x.shape();
+  out_shape.back() = weight.size(0);
+  const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
+  return linear_2d(x.reshape({rows, weight.size(1)}), weight, bias).reshape(out_shape);
 }
 
 }  // namespace tg
