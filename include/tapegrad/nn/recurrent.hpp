@@ -2,8 +2,9 @@
 
 // Recurrent layers with PyTorch 1.13's semantics and parameter names: the cells RNNCell,
 // LSTMCell, GRUCell (one time step) and the sequence layers RNN, LSTM, GRU (num_layers,
-// bidirectional, batch_first, dropout between layers). Every step is built from differentiable
-// tensor ops, so backward (and double backward) come from the tape.
+// bidirectional, batch_first, dropout between layers). The GRU and LSTM layers run each
+// direction as one fused op (src/nn/fused_*.cpp) that keeps its composed form for double
+// backward; the cells and the plain RNN are built from differentiable tensor ops.
 
 #include <tapegrad/nn/module.hpp>
 
