@@ -11,15 +11,17 @@
 namespace tg::onnx::detail {
 namespace {
 
-// tapegrad's Linear takes 2-d input, for which torch writes y = x Wᵀ + b as a Gemm, and, without
-// a bias, as a MatMul with Wᵀ stored transposed: an initializer torch names "onnx::MatMul_N",
-// here after the weight.
+// torch writes y = x Wᵀ + b on a 2-d input as a Gemm; without a bias, or on an input of another
+// rank (Gemm takes only 2-d), as a MatMul with Wᵀ stored transposed (an initializer torch names
+// "onnx::MatMul_N", here after the weight), then Add(b, ·).
 std::string linear(const nn::Linear& layer, const LayerInput& in) {
   GraphBuilder& g = in.graph;
-  if (!layer.bias.defined()) {
+  if (!layer.bias.defined() || in.shape.size() != 2) {
     const std::string weight_t =
         g.initializer("onnx::MatMul_" + in.param("weight"), layer.weight.t().contiguous());
-    return g.add("MatMul", {in.value, weight_t});
+    const std::string product = g.add("MatMul", {in.value, weight_t});
+    if (!layer.bias.defined()) return product;
+    return g.add("Add", {g.initializer(in.param("bias"), layer.bias), product});
   }
   const std::string weight = g.initializer(in.param("weight"), layer.weight);
   const std::string bias = g.initializer(in.param("bias"), layer.bias);

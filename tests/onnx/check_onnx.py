@@ -43,6 +43,7 @@ OPENCV_CANNOT = {
     "hardtanh": "its Clip takes min and max as attributes only (opset 6), not as inputs",
     "conv1d": "its Conv needs 4-d input",
     "embedding": "it feeds Float32 inputs only, not Int64 indices",
+    "linear_sequence": "its MatMul fails on a 3-d input with a 2-d initializer (normalize_axis)",
 }
 # Models OpenCV 4.6 imports but computes wrongly, on torch.onnx.export's own file as on ours.
 OPENCV_WRONG = {

@@ -57,6 +57,8 @@ MODELS = {
         nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True),
         nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False),
         nn.AvgPool2d(2, 1, 1, ceil_mode=True), nn.Flatten(), nn.Linear(100, 3)), [2, 13, 12], False),
+    "linear_sequence": (lambda: nn.Sequential(
+        nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False)), [6, 5], False),
 }
 
 

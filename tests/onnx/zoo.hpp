@@ -122,6 +122,11 @@ inline std::vector<Model> models() {
                                Linear(100, 3)};
        },
        {2, 13, 12}},
+      {"linear_sequence",  // Linear on [N, T, features]: MatMul and Add, not Gemm
+       [] {
+         return nn::Sequential{Linear(5, 4), nn::ReLU(), Linear(4, 3, false)};
+       },
+       {6, 5}},
   };
 }
 
