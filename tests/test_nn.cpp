@@ -96,7 +96,7 @@ TEST_CASE("assigning a parameter member ties it, as in PyTorch", "[nn]") {
   CHECK(&model.decoder->weight.impl() == &model.encoder->weight.impl());
 }
 
-TEST_CASE("a child registered twice lists its parameters once; a copy reads its own members",
+TEST_CASE("a child registered twice lists its parameters once, and a copy reads its own members",
           "[nn]") {
   auto shared = std::make_shared<Linear>(2, 2);
   Sequential twice;
