@@ -70,10 +70,7 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_linear_arguments(x, weight, bias);
   if (x.dim() == 2) return linear_2d(x, weight, bias);
-  if (x.dim() == 1) {
-    return linear_2d(x.reshape({1, x.size(0)}), weight, bias).reshape({weight.size(0)});
-  }
-  // [..., in]: every leading index is a row of one GEMM, as torch's matmul folds them.
+  // [in] or [..., in]: every leading index is a row of one GEMM, as torch's matmul folds them.
   Shape out_shape = x.shape();
   out_shape.back() = weight.size(0);
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
