@@ -134,8 +134,8 @@ TEST_CASE("Linear has PyTorch's shapes, initialization bounds and y = x Wᵀ + b
   const Tensor sequence = tg::randn({3, 5, 16});
   const Tensor per_step = layer(sequence);
   CHECK(per_step.shape() == tg::Shape{3, 5, 8});
-  CHECK(per_step.select(0, 1).to_vector<float>() ==
-        layer(sequence.select(0, 1)).to_vector<float>());
+  // Same values as the step alone (to rounding: a GEMM's blocking may depend on its row count).
+  CHECK(max_difference(per_step.select(0, 1), layer(sequence.select(0, 1))) < 1e-6f);
   CHECK_TG_ERROR(layer(tg::randn({5, 15})),
                  "linear: input [5, 15] does not match weight [8, 16] (expected input [..., 16])");
 }
