@@ -25,11 +25,19 @@ F::Pair pair(const FixtureCase& c, const char* key) {
   return v.size() == 1 ? F::Pair(v[0]) : F::Pair(v[0], v[1]);
 }
 
+std::string text_option(const FixtureCase& c, const char* key, const char* otherwise) {
+  const auto it = c.options.find(key);
+  return it == c.options.end() ? otherwise : it->second;
+}
+
 F::ConvOptions conv_options(const FixtureCase& c) {
+  const std::string padding = c.options.at("padding");
+  const bool named = padding == "same" || padding == "valid";
   return {.stride = pair(c, "stride"),
-          .padding = pair(c, "padding"),
+          .padding = named ? F::ConvPadding(padding) : F::ConvPadding(pair(c, "padding")),
           .dilation = pair(c, "dilation"),
-          .groups = option_list(c, "groups")[0]};
+          .groups = option_list(c, "groups")[0],
+          .padding_mode = text_option(c, "padding_mode", "zeros")};
 }
 
 Tensor optional_input(const Inputs& in, const char* name) {
@@ -68,7 +76,8 @@ TEST_CASE("conv, pooling and pad match PyTorch 1.13 with their gradients", "[con
        }},
       {"pad",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
-         return {F::pad(in.at("x"), option_list(c, "pad"), c.option("value", 0))};
+         return {F::pad(in.at("x"), option_list(c, "pad"), text_option(c, "mode", "constant"),
+                        c.option("value", 0))};
        }},
   };
   const std::set<std::string> seen = tg::testing::check_tensor_api_cases(ops, 1e-10, "conv.txt");
@@ -126,6 +135,23 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
          return F::pad(in[0], {1, -1, 2, 0}, 0.5);
        },
        {randn64({2, 3, 4})}},
+      {"pad reflect replicate circular",
+       [](const V& in) {
+         const Tensor reflected = F::pad(in[0], {2, 1, 1, 2}, "reflect");
+         return F::pad(F::pad(reflected, {1, 0, 0, 2}, "replicate"), {3, 1}, "circular");
+       },
+       {randn64({2, 3, 4})}},
+      {"conv2d padding same (even kernel) and padding_mode reflect",
+       [](const V& in) {
+         const Tensor h = F::conv2d(in[0], in[1], in[2], {.padding = "same", .dilation = {2, 1}});
+         return F::conv2d(h, in[1], {}, {.padding = {1, 2}, .padding_mode = "reflect"});
+       },
+       {randn64({1, 2, 5, 5}), randn64({2, 2, 2, 3}), randn64({2})}},
+      {"conv1d padding same and padding_mode circular",
+       [](const V& in) {
+         return F::conv1d(in[0], in[1], in[2], {.padding = "same", .padding_mode = "circular"});
+       },
+       {randn64({2, 2, 5}), randn64({3, 2, 4}), randn64({3})}},
   });
 }
 
@@ -219,4 +245,49 @@ TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[con
                  "adaptive_avg_pool2d: expected a positive output size");
   CHECK_TG_ERROR(F::pad(tg::zeros({2, 2}), {1}), "pad: padding length must be even");
   CHECK_TG_ERROR(F::pad(tg::zeros({2, 2}), {-2, -1}), "would be negative");
+}
+
+TEST_CASE("padding same and valid, padding modes: shapes and errors", "[conv]") {
+  tg::manual_seed(35);
+  // "same" keeps the size for odd and even kernels, dilated or not; "valid" is padding 0.
+  const Tensor x = tg::randn({2, 3, 7, 6});
+  for (const F::Pair kernel : {F::Pair(3), F::Pair(2, 4), F::Pair(1, 5)}) {
+    tg::nn::Conv2d same(3, 4, kernel, {.padding = "same", .dilation = {2, 1}});
+    CHECK(same.forward(x).shape() == tg::Shape{2, 4, 7, 6});
+    tg::nn::Conv2d reflect(3, 4, kernel, {.padding = "same", .padding_mode = "reflect"});
+    CHECK(reflect.forward(x).shape() == tg::Shape{2, 4, 7, 6});
+  }
+  tg::nn::Conv2d valid(3, 4, 3, {.padding = "valid"});
+  CHECK(valid.forward(x).shape() == tg::Shape{2, 4, 5, 4});
+  CHECK(tg::nn::Conv1d(3, 2, 4, {.padding = "same"}).forward(tg::randn({3, 9})).shape() ==
+        tg::Shape{2, 9});
+  // A padding mode reads the input's own values where zeros would read 0.
+  const Tensor ones = tg::ones({1, 1, 3, 3});
+  const Tensor w = tg::ones({1, 1, 3, 3});
+  for (const char* mode : {"reflect", "replicate", "circular"}) {
+    CHECK(F::conv2d(ones, w, {}, {.padding = 1, .padding_mode = mode}).sum().item<double>() == 81);
+  }
+  CHECK(F::conv2d(ones, w, {}, {.padding = 1}).sum().item<double>() == 49);
+  CHECK_TG_ERROR(tg::nn::Conv2d(3, 4, 3, {.stride = 2, .padding = "same"}),
+                 "Conv2d: padding=\"same\" is not supported for strided convolutions, got stride "
+                 "(2, 2)");
+  CHECK_TG_ERROR(tg::nn::Conv1d(3, 4, 3, {.padding_mode = "reflection"}),
+                 "Conv1d: padding_mode must be \"zeros\", \"reflect\", \"replicate\" or "
+                 "\"circular\", got \"reflection\"");
+  CHECK_TG_ERROR(
+      F::ConvPadding("full"),
+      "ConvPadding: padding must be an int, a pair, \"valid\" or \"same\", got \"full\"");
+  CHECK_TG_ERROR(
+      F::pad(tg::zeros({2, 3}), {3, 0}, "reflect"),
+      "pad: reflect padding (3, 0) of dim 1 must be less than its size 3 (input [2, 3])");
+  CHECK_TG_ERROR(F::pad(tg::zeros({2, 3}), {0, 0, 0, 3}, "circular"),
+                 "pad: circular padding (0, 3) of dim 0 wraps around more than once");
+  CHECK_TG_ERROR(F::pad(tg::zeros({2, 3}), {-1, 0}, "replicate"),
+                 "pad: replicate padding must not be negative, got (-1, 0) for dim 1");
+  CHECK_TG_ERROR(F::pad(tg::zeros({2, 3}), {1, 1}, "edge"),
+                 "pad: mode must be \"constant\", \"reflect\", \"replicate\" or \"circular\", "
+                 "got \"edge\"");
+  CHECK_TG_ERROR(
+      F::conv2d(tg::zeros({1, 1, 2, 2}), w, {}, {.padding = 2, .padding_mode = "reflect"}),
+      "pad: reflect padding (2, 2) of dim 3 must be less than its size 2");
 }

@@ -181,10 +181,36 @@ TEST_CASE("a layer export_model cannot express is an error naming it, and no fil
   nn::Sequential pool{nn::AdaptiveAvgPool2d(2)};
   CHECK_TG_ERROR(onnx::export_model(pool, randn({1, 1, 4, 4}), dir / "a.onnx"),
                  "only output_size 1 (GlobalAveragePool) exports, got (2, 2)");
+  nn::Sequential reflect{nn::Conv2d(1, 1, 3, {.padding = 1, .padding_mode = "reflect"})};
+  CHECK_TG_ERROR(onnx::export_model(reflect, randn({1, 1, 4, 4}), dir / "a.onnx"),
+                 "layer '0' (tg::nn::Conv2d): padding_mode \"reflect\" is not exported yet");
   nn::Sequential batch_stats{nn::BatchNorm1d(2, {.track_running_stats = false})};
   CHECK_TG_ERROR(onnx::export_model(batch_stats, randn({3, 2}), dir / "a.onnx"),
                  "track_running_stats=false");
   CHECK(std::filesystem::is_empty(dir.path()));  // neither the file nor a temporary one
+}
+
+// torch.onnx.export (1.13) cannot export padding="same" (aten::_convolution_mode); ONNX's Conv
+// takes the sides apart: pads = [top, left, bottom, right], the odd extra at the end.
+TEST_CASE("padding=\"same\" exports as explicit pads, the odd extra at the end", "[onnx]") {
+  ScratchDir dir;
+  const auto conv_pads = [&](nn::Module& model, const Tensor& input) {
+    onnx::export_model(model, input, dir / "same.onnx");
+    const auto graph = parse(one(parse(read_file(dir / "same.onnx")), 7).bytes);
+    std::vector<int64_t> pads;
+    for (const Field& f : all(parse(all(graph, 1).at(0).bytes), 5)) {
+      const auto attribute = parse(f.bytes);
+      if (one(attribute, 1).bytes != "pads") continue;
+      for (const Field& i : all(attribute, 8)) pads.push_back(static_cast<int64_t>(i.value));
+    }
+    return pads;
+  };
+  nn::Sequential even{nn::Conv2d(2, 3, {2, 4}, {.padding = "same"})};
+  CHECK(conv_pads(even, randn({1, 2, 5, 5})) == std::vector<int64_t>{0, 1, 1, 2});
+  nn::Sequential dilated{nn::Conv2d(2, 3, 3, {.padding = "same", .dilation = {1, 2}})};
+  CHECK(conv_pads(dilated, randn({1, 2, 5, 5})) == std::vector<int64_t>{1, 2, 1, 2});
+  nn::Sequential one_d{nn::Conv1d(2, 3, 4, {.padding = "same"})};
+  CHECK(conv_pads(one_d, randn({1, 2, 6})) == std::vector<int64_t>{1, 2});
 }
 
 TEST_CASE("a subclass of an exportable layer that overrides forward is not exported as its base",

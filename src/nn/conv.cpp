@@ -4,6 +4,8 @@
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "ops/conv_padding.hpp"
+
 #include <cmath>
 
 namespace tg::nn {
@@ -49,6 +51,7 @@ void check_input(const char* layer, const Tensor& x, int64_t in, int64_t spatial
 Conv2d::Conv2d(int64_t in, int64_t out, Pair kernel_size, ConvOptions o)
     : in_channels(in), options(o) {
   check_channels("Conv2d", in, out, o.groups);
+  conv_padding::check(o, "Conv2d");
   if (kernel_size.h <= 0 || kernel_size.w <= 0) {
     fail("Conv2d: kernel_size must be positive, got ({}, {})", kernel_size.h, kernel_size.w);
   }
@@ -67,6 +70,7 @@ Tensor Conv2d::forward(const Tensor& x) {
 Conv1d::Conv1d(int64_t in, int64_t out, int64_t kernel_size, ConvOptions o)
     : in_channels(in), options(o) {
   check_channels("Conv1d", in, out, o.groups);
+  conv_padding::check(o, "Conv1d");
   if (kernel_size <= 0) fail("Conv1d: kernel_size must be positive, got {}", kernel_size);
   const Shape shape{out, in / o.groups, kernel_size};
   weight = uniform_tensor(shape, init_bound(shape));

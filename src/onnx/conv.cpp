@@ -6,6 +6,7 @@
 #include <tapegrad/nn/pooling.hpp>
 
 #include "onnx/layers.hpp"
+#include "ops/conv_padding.hpp"
 
 #include <cmath>
 
@@ -26,14 +27,34 @@ std::vector<int64_t> pads(Pair padding, int spatial) {
   return out;
 }
 
+// padding="same" as explicit pads, the odd extra at the end (ONNX's pads may differ per side).
+// torch.onnx.export (1.13) cannot export "same" or "valid" at all (aten::_convolution_mode).
+std::vector<int64_t> conv_pads(const Tensor& weight, const functional::ConvOptions& o,
+                               int spatial) {
+  const int64_t kernel_w = weight.size(-1), kernel_h = spatial == 2 ? weight.size(2) : kernel_w;
+  const nn::conv_padding::Sides p = nn::conv_padding::sides(o, kernel_h, kernel_w);
+  if (spatial == 2) return {p.top, p.left, p.bottom, p.right};
+  return {p.left, p.right};
+}
+
 std::vector<Attribute> conv_attributes(const Tensor& weight, const functional::ConvOptions& o) {
   const int spatial = static_cast<int>(weight.dim()) - 2;
   const Shape kernel(weight.shape().begin() + 2, weight.shape().end());
   return {{"dilations", per_axis(o.dilation, spatial)},
           {"group", o.groups},
           {"kernel_shape", kernel},
-          {"pads", pads(o.padding, spatial)},
+          {"pads", conv_pads(weight, o, spatial)},
           {"strides", per_axis(o.stride, spatial)}};
+}
+
+// torch writes a padding_mode as a graph of Pad, Slice and Concat nodes; not done yet.
+void require_zeros_padding_mode(const nn::Module& layer, const functional::ConvOptions& o,
+                                const LayerInput& in) {
+  if (o.padding_mode != "zeros") {
+    fail_layer(
+        layer, in.name,
+        fmt::format("padding_mode \"{}\" is not exported yet (only \"zeros\")", o.padding_mode));
+  }
 }
 
 std::string conv(const Tensor& weight, const Tensor& bias, const functional::ConvOptions& o,
@@ -129,9 +150,11 @@ std::pair<Tensor, Tensor> fold(const ConvParts& conv, const nn::BatchNorm& bn) {
 std::vector<Exporter> conv_exporters() {
   return {
       exporter_for<nn::Conv2d>([](const nn::Conv2d& layer, const LayerInput& in) {
+        require_zeros_padding_mode(layer, layer.options, in);
         return conv(layer.weight, layer.bias, layer.options, in);
       }),
       exporter_for<nn::Conv1d>([](const nn::Conv1d& layer, const LayerInput& in) {
+        require_zeros_padding_mode(layer, layer.options, in);
         return conv(layer.weight, layer.bias, layer.options, in);
       }),
       exporter_for<nn::MaxPool2d>(max_pool),
@@ -148,8 +171,9 @@ std::optional<std::string> export_conv_batch_norm(nn::Module& conv_module, nn::M
   const auto parts = conv_parts(conv_module);
   const nn::BatchNorm* bn = exactly<nn::BatchNorm1d>(bn_module);
   if (bn == nullptr) bn = exactly<nn::BatchNorm2d>(bn_module);
-  if (!parts || bn == nullptr || !bn->running_mean.defined() || !bn->weight.defined()) {
-    return std::nullopt;
+  if (!parts || bn == nullptr || !bn->running_mean.defined() || !bn->weight.defined() ||
+      parts->options->padding_mode != "zeros") {
+    return std::nullopt;  // exported one by one (a padding_mode then fails there)
   }
   const auto [weight, bias] = fold(*parts, *bn);
   const LayerInput folded{in.graph, in.value, in.shape,

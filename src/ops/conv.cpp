@@ -11,17 +11,21 @@
 #include <tapegrad/threads.hpp>
 
 #include "autograd/composed_backward.hpp"
+#include "ops/conv_padding.hpp"
 #include "ops/gemm.hpp"
 #include "ops/im2col.hpp"
 #include "ops/kernels.hpp"
 #include "thread_pool.hpp"
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 namespace tg::nn::functional {
 namespace {
 
 void check_conv_options(const ConvOptions& o, const char* op) {
+  conv_padding::check(o, op);
   if (o.stride.h <= 0 || o.stride.w <= 0) {
     fail("{}: non-positive stride is not supported, got ({}, {})", op, o.stride.h, o.stride.w);
   }
@@ -69,6 +73,32 @@ void check_conv_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias
         "Kernel size can't be greater than actual input size",
         op, h, w, kh, kw);
   }
+}
+
+// The input and options a convolution without "same" and without a padding mode sees.
+struct PaddedInput {
+  Tensor x;
+  ConvOptions options;
+};
+
+// padding="same" as ATen's _convolution_mode: a total of d·(k − 1) per dim, ⌊total/2⌋ before
+// and the rest after, the odd extra as zeros at the end of x. A padding_mode other than zeros
+// pads x itself, as nn.Conv2d's forward does, and convolves without padding.
+PaddedInput apply_padding(const Tensor& x, const Tensor& weight, ConvOptions o) {
+  if ((!o.padding.same && o.padding_mode == "zeros") || x.dim() != 4 || weight.dim() != 4) {
+    return {x, std::move(o)};  // the shape checks report a wrong rank
+  }
+  const conv_padding::Sides p = conv_padding::sides(o, weight.size(2), weight.size(3));
+  if (o.padding_mode != "zeros") {
+    const std::string mode = o.padding_mode;
+    o.padding = 0;
+    o.padding_mode = "zeros";
+    return {pad(x, {p.left, p.right, p.top, p.bottom}, mode), std::move(o)};
+  }
+  o.padding = {p.top, p.left};
+  o.padding.same = false;
+  if (p.bottom == p.top && p.right == p.left) return {x, std::move(o)};
+  return {pad(x, {0, p.right - p.left, 0, p.bottom - p.top}), std::move(o)};
 }
 
 // x [N, C, H, W], checked → [N, O, H_out, W_out], from recorded ops.
@@ -336,13 +366,22 @@ Tensor conv2d_batched(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 }  // namespace
 
+ConvPadding::ConvPadding(const char* name) : Pair(0) {
+  const std::string_view text = name == nullptr ? "" : name;
+  if (text == "same") {
+    same = true;
+  } else if (text != "valid") {
+    fail("ConvPadding: padding must be an int, a pair, \"valid\" or \"same\", got \"{}\"", text);
+  }
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const ConvOptions& options) {
   check_conv_options(options, "conv2d");
   const bool unbatched = x.dim() == 3;
-  const Tensor batched = unbatched ? x.unsqueeze(0) : x;
-  check_conv_shapes(batched, weight, bias, options, "conv2d");
-  const Tensor y = conv2d_batched(batched, weight, bias, options);
+  const PaddedInput in = apply_padding(unbatched ? x.unsqueeze(0) : x, weight, options);
+  check_conv_shapes(in.x, weight, bias, in.options, "conv2d");
+  const Tensor y = conv2d_batched(in.x, weight, bias, in.options);
   return unbatched ? y.squeeze(0) : y;
 }
 
@@ -352,11 +391,13 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
     if (p.h != p.w) fail("conv1d: {} must be one number, got ({}, {})", what, p.h, p.w);
     return p.w;
   };
-  const ConvOptions o{.stride = {1, single(options.stride, "stride")},
-                      .padding = {0, single(options.padding, "padding")},
-                      .dilation = {1, single(options.dilation, "dilation")},
-                      .groups = options.groups,
-                      .bias = options.bias};
+  ConvOptions o{.stride = {1, single(options.stride, "stride")},
+                .padding = {0, single(options.padding, "padding")},
+                .dilation = {1, single(options.dilation, "dilation")},
+                .groups = options.groups,
+                .bias = options.bias,
+                .padding_mode = options.padding_mode};
+  o.padding.same = options.padding.same;
   check_conv_options(o, "conv1d");
   if (weight.dim() != 3) fail("conv1d: expected a 3-d weight, got {}", shape_str(weight.shape()));
   if (x.dim() != 2 && x.dim() != 3) {
@@ -366,9 +407,36 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const bool unbatched = x.dim() == 2;
   const Tensor batched = (unbatched ? x.unsqueeze(0) : x).unsqueeze(2);  // [N, C, 1, L]
   const Tensor w = weight.unsqueeze(2);                                  // [O, C/G, 1, k]
-  check_conv_shapes(batched, w, bias, o, "conv1d");
-  const Tensor y = conv2d_batched(batched, w, bias, o).squeeze(2);
+  const PaddedInput in = apply_padding(batched, w, std::move(o));
+  check_conv_shapes(in.x, w, bias, in.options, "conv1d");
+  const Tensor y = conv2d_batched(in.x, w, bias, in.options).squeeze(2);
   return unbatched ? y.squeeze(0) : y;
 }
 
 }  // namespace tg::nn::functional
+
+namespace tg::nn::conv_padding {
+
+using functional::ConvOptions;
+
+void check(const ConvOptions& o, const char* op) {
+  const std::string& mode = o.padding_mode;
+  if (mode != "zeros" && mode != "reflect" && mode != "replicate" && mode != "circular") {
+    fail(
+        "{}: padding_mode must be \"zeros\", \"reflect\", \"replicate\" or \"circular\", got "
+        "\"{}\"",
+        op, mode);
+  }
+  if (o.padding.same && (o.stride.h != 1 || o.stride.w != 1)) {
+    fail("{}: padding=\"same\" is not supported for strided convolutions, got stride ({}, {})", op,
+         o.stride.h, o.stride.w);
+  }
+}
+
+Sides sides(const ConvOptions& o, int64_t kernel_h, int64_t kernel_w) {
+  if (!o.padding.same) return {o.padding.h, o.padding.h, o.padding.w, o.padding.w};
+  const int64_t total_h = o.dilation.h * (kernel_h - 1), total_w = o.dilation.w * (kernel_w - 1);
+  return {total_h / 2, total_h - total_h / 2, total_w / 2, total_w - total_w / 2};
+}
+
+}  // namespace tg::nn::conv_padding

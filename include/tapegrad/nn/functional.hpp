@@ -5,8 +5,10 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -64,13 +66,29 @@ struct Pair {
   int64_t h, w;
 };
 
+/// A convolution's padding: an int, a braced pair {h, w}, or torch's strings "valid" (none) and
+/// "same" (the output as large as the input, stride 1 only; an odd total goes to the end).
+struct ConvPadding : Pair {
+  // A template, so a literal 0 is an int here and not a null `const char*`.
+  template <std::integral Int>
+  ConvPadding(Int both) : Pair(static_cast<int64_t>(both)) {}  // NOLINT: `.padding = 1` as torch
+  ConvPadding(int64_t height, int64_t width) : Pair(height, width) {}
+  ConvPadding(Pair pair) : Pair(pair) {}  // NOLINT: implicit, a Pair is a padding
+  ConvPadding(const char* name);          // NOLINT: implicit, so `.padding = "same"` reads as torch
+  ConvPadding(const std::string& name) : ConvPadding(name.c_str()) {}  // NOLINT: as above
+  bool same = false;
+};
+
 /// torch.nn.Conv2d's keyword arguments, in its order (`bias` is used by the modules only).
+/// padding_mode is "zeros", "reflect", "replicate" or "circular": the input is padded that way
+/// (as F::pad) before a convolution without padding.
 struct ConvOptions {
   Pair stride = 1;
-  Pair padding = 0;
+  ConvPadding padding = 0;
   Pair dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+  std::string padding_mode = "zeros";
 };
 
 /// 2-d cross-correlation of x [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kH, kW] plus
@@ -98,6 +116,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size);
 /// x padded with `value`: pad = {left, right, top, bottom, …} for the last dim, the one before,
 /// …; a negative amount crops (torch's constant mode).
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, double value = 0);
+/// x padded in torch's `mode`: "constant" (with `value`), "reflect" (mirrored about the edge,
+/// which is not repeated; each amount below the dim's size), "replicate" (the edge repeated) or
+/// "circular" (wrapped around; each amount at most the dim's size).
+Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, const std::string& mode,
+           double value = 0);
 
 }  // namespace tg::nn::functional
 
