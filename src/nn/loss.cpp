@@ -8,8 +8,10 @@
 
 #include "nn/loss_common.hpp"
 #include "ops/kernels.hpp"
+#include "ops/vector_math.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace tg::nn {
 namespace {
@@ -77,6 +79,13 @@ void check_cross_entropy_arguments(const Tensor& logits, const Tensor& target,
   }
 }
 
+// e^v over a whole array: Float32 through the vectorized kernel (src/ops/vector_math.hpp, the
+// same bits at every CPU level), Float64 through libm.
+void exp_in_place(float* v, int64_t n) { vmath::exp_array(v, v, n); }
+void exp_in_place(double* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) v[i] = std::exp(v[i]);
+}
+
 // Per-row max and log Σ exp(z − max), kept apart: log-probabilities are (z − max) − log Σ,
 // which stays exact in Float32 even for logits of 1e4 (folding them into one number would not).
 template <class T>
@@ -85,12 +94,15 @@ std::pair<Tensor, Tensor> row_max_and_log_sum(const Tensor& logits) {
   Tensor row_max = make_tensor({rows}, logits.dtype());
   Tensor log_sum = make_tensor({rows}, logits.dtype());
   const T* z = logits.data<T>();
+  std::vector<T> shifted(static_cast<size_t>(classes));
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = z + r * classes;
     T peak = classes > 0 ? *std::max_element(row, row + classes) : T(0);
     if (std::isinf(peak)) peak = 0;
+    for (int64_t c = 0; c < classes; ++c) shifted[c] = row[c] - peak;
+    exp_in_place(shifted.data(), classes);
     double total = 0;
-    for (int64_t c = 0; c < classes; ++c) total += std::exp(row[c] - peak);
+    for (int64_t c = 0; c < classes; ++c) total += shifted[c];
     row_max.data<T>()[r] = peak;
     log_sum.data<T>()[r] = static_cast<T>(std::log(total));
   }
@@ -188,8 +200,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
                  const T on_target = static_cast<T>(1 - smoothing);
                  for (int64_t r = 0; r < n; ++r) {
                    for (int64_t k = 0; k < c; ++k) {
+                     out[r * c + k] = (z[r * c + k] - peak[r]) - norm[r];
+                   }
+                 }
+                 exp_in_place(out, n * c);  // softmax(z)
+                 for (int64_t r = 0; r < n; ++r) {
+                   for (int64_t k = 0; k < c; ++k) {
                      const T q = uniform + (k == y[r] ? on_target : T(0));
-                     out[r * c + k] = g[r] * (std::exp((z[r * c + k] - peak[r]) - norm[r]) - q);
+                     out[r * c + k] = g[r] * (out[r * c + k] - q);
                    }
                  }
                  return gx;
