@@ -94,16 +94,21 @@ std::pair<Tensor, Tensor> row_max_and_log_sum(const Tensor& logits) {
   Tensor row_max = make_tensor({rows}, logits.dtype());
   Tensor log_sum = make_tensor({rows}, logits.dtype());
   const T* z = logits.data<T>();
-  std::vector<T> shifted(static_cast<size_t>(classes));
+  T* peak = row_max.data<T>();
+  // One pass per stage over the whole matrix, so no loop calls out (which would keep its
+  // running values in memory) and the exponentials are one long vectorized run.
+  std::vector<T> shifted(static_cast<size_t>(rows * classes));
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = z + r * classes;
-    T peak = classes > 0 ? *std::max_element(row, row + classes) : T(0);
-    if (std::isinf(peak)) peak = 0;
-    for (int64_t c = 0; c < classes; ++c) shifted[c] = row[c] - peak;
-    exp_in_place(shifted.data(), classes);
+    T top = classes > 0 ? *std::max_element(row, row + classes) : T(0);
+    if (std::isinf(top)) top = 0;
+    peak[r] = top;
+    for (int64_t c = 0; c < classes; ++c) shifted[r * classes + c] = row[c] - top;
+  }
+  exp_in_place(shifted.data(), rows * classes);
+  for (int64_t r = 0; r < rows; ++r) {
     double total = 0;
-    for (int64_t c = 0; c < classes; ++c) total += shifted[c];
-    row_max.data<T>()[r] = peak;
+    for (int64_t c = 0; c < classes; ++c) total += shifted[r * classes + c];
     log_sum.data<T>()[r] = static_cast<T>(std::log(total));
   }
   return {row_max, log_sum};
