@@ -31,8 +31,8 @@ void check_step(const Tensor& gi, const Tensor& gh, const Tensor& h) {
 // (r, z, n and gh_n, each [rows, H], one after the other in `gates`). Each nonlinearity runs
 // over a whole array, so Float32 takes the vectorized kernels.
 template <class T>
-void step_forward(const T* gi, const T* gh, const T* prev, int64_t rows, int64_t hidden, T* out,
-                  T* gates) {
+void step_forward(const T* __restrict gi, const T* __restrict gh, const T* __restrict prev,
+                  int64_t rows, int64_t hidden, T* __restrict out, T* __restrict gates) {
   const int64_t count = rows * hidden;
   T *pr = gates, *pz = pr + count, *pn = pz + count, *pgn = pn + count;
   for (int64_t i = 0; i < rows; ++i) {
@@ -58,26 +58,33 @@ void step_forward(const T* gi, const T* gh, const T* prev, int64_t rows, int64_t
 
 // One step's backward from g, the gradient of h': d gi and d gh [rows, 3H], and, unless dprev
 // is null, the direct part of d h (g·z; the part through gh is the caller's GEMM).
+// The arrays never overlap (__restrict), so the loops vectorize.
 template <class T>
-void step_backward(const T* g, const T* gates, const T* prev, int64_t rows, int64_t hidden, T* dgi,
-                   T* dgh, T* dprev) {
+void step_backward(const T* __restrict g, const T* __restrict gates, const T* __restrict prev,
+                   int64_t rows, int64_t hidden, T* __restrict dgi, T* __restrict dgh,
+                   T* __restrict dprev) {
   const int64_t count = rows * hidden;
   const T *pr = gates, *pz = pr + count, *pn = pz + count, *pgn = pn + count;
   for (int64_t i = 0; i < rows; ++i) {
+    const T *gi = g + i * hidden, *ri = pr + i * hidden, *zi = pz + i * hidden;
+    const T *ni = pn + i * hidden, *gni = pgn + i * hidden, *hi = prev + i * hidden;
+    T* __restrict xi = dgi + i * 3 * hidden;
+    T* __restrict hh = dgh + i * 3 * hidden;
     for (int64_t j = 0; j < hidden; ++j) {
-      const int64_t k = i * hidden + j, at = i * 3 * hidden + j;
-      const T r = pr[k], z = pz[k], n = pn[k];
-      const T d_pre_n = g[k] * (1 - z) * (1 - n * n);
-      const T d_pre_r = d_pre_n * pgn[k] * (1 - r) * r;
-      const T d_pre_z = g[k] * (prev[k] - n) * (1 - z) * z;
-      dgi[at] = d_pre_r;
-      dgi[at + hidden] = d_pre_z;
-      dgi[at + 2 * hidden] = d_pre_n;
-      dgh[at] = d_pre_r;
-      dgh[at + hidden] = d_pre_z;
-      dgh[at + 2 * hidden] = d_pre_n * r;
-      if (dprev) dprev[k] = g[k] * z;
+      const T r = ri[j], z = zi[j], n = ni[j];
+      const T d_pre_n = gi[j] * (1 - z) * (1 - n * n);
+      const T d_pre_r = d_pre_n * gni[j] * (1 - r) * r;
+      const T d_pre_z = gi[j] * (hi[j] - n) * (1 - z) * z;
+      xi[j] = d_pre_r;
+      xi[j + hidden] = d_pre_z;
+      xi[j + 2 * hidden] = d_pre_n;
+      hh[j] = d_pre_r;
+      hh[j + hidden] = d_pre_z;
+      hh[j + 2 * hidden] = d_pre_n * r;
     }
+  }
+  if (dprev) {
+    for (int64_t k = 0; k < count; ++k) dprev[k] = g[k] * pz[k];
   }
 }
 
