@@ -133,9 +133,8 @@ bool has_nan(const T* x, int64_t n) {
 
 // One plane's window maxima into out and their flat positions in the [H·W] plane into where,
 // visiting each window as torch's kernel does (its first row and column the first inside the
-// input, then every dilation-th). K = 2 is the 2×2 window with no padding, dilation or ceil
-// mode, whose loops unroll; K = 0 is any other.
-template <int K, bool kNaN, class T>
+// input, then every dilation-th).
+template <bool kNaN, class T>
 void max_pool_plane(const T* plane, const PoolGeometry& g, T* out, int64_t* where) {
   const detail::Window& k = g.window;
   for (int64_t oh = 0; oh < g.out_h; ++oh) {
@@ -150,21 +149,52 @@ void max_pool_plane(const T* plane, const PoolGeometry& g, T* out, int64_t* wher
       while (j0 < 0) j0 += k.dw;
       T best = -std::numeric_limits<T>::infinity();
       int64_t at = i0 * g.w + j0;
-      if constexpr (K > 0) {  // the window is inside the plane
-        for (int64_t i = 0; i < K; ++i) {
-          for (int64_t j = 0; j < K; ++j) {
-            const int64_t position = (top + i) * g.w + left + j;
-            consider<kNaN>(plane[position], position, best, at);
-          }
-        }
-      } else {
-        for (int64_t i = i0; i < i1; i += k.dh) {
-          for (int64_t j = j0; j < j1; j += k.dw)
-            consider<kNaN>(plane[i * g.w + j], i * g.w + j, best, at);
-        }
+      for (int64_t i = i0; i < i1; i += k.dh) {
+        for (int64_t j = j0; j < j1; j += k.dw)
+          consider<kNaN>(plane[i * g.w + j], i * g.w + j, best, at);
       }
       *out++ = best;
       *where++ = at;
+    }
+  }
+}
+
+// The same for a 2×2 window with stride 2 and no padding, dilation or ceil mode (the common
+// one), every window inside the plane: one output row at a time from two input rows, the four
+// candidates in torch's order. The winner's place in its window (0–3) is kept as a 32-bit code
+// beside the 32-bit values, so the loop vectorizes (branch-free), and becomes a position after.
+template <bool kNaN, class T>
+void max_pool_plane_2x2(const T* plane, const PoolGeometry& g, T* __restrict out,
+                        int64_t* __restrict where) {
+  const int64_t w = g.w;
+  constexpr int64_t kChunk = 64;
+  int32_t code[kChunk];
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    const int64_t top = oh * 2 * w;
+    const T* a = plane + top;
+    const T* b = a + w;
+    for (int64_t start = 0; start < g.out_w; start += kChunk) {
+      const int64_t n = std::min(kChunk, g.out_w - start);
+      T* o = out + oh * g.out_w + start;
+      const T* a0 = a + 2 * start;
+      const T* b0 = b + 2 * start;
+      for (int64_t i = 0; i < n; ++i) {
+        T best = a0[2 * i];
+        int32_t c = 0;
+        const T candidates[3] = {a0[2 * i + 1], b0[2 * i], b0[2 * i + 1]};
+        for (int32_t k = 0; k < 3; ++k) {
+          bool take = candidates[k] > best;
+          if constexpr (kNaN) take = take || candidates[k] != candidates[k];  // the last NaN
+          best = take ? candidates[k] : best;
+          c = take ? k + 1 : c;
+        }
+        o[i] = best;
+        code[i] = c;
+      }
+      int64_t* at = where + oh * g.out_w + start;
+      for (int64_t i = 0; i < n; ++i) {
+        at[i] = top + 2 * (start + i) + (code[i] & 1) + (code[i] >> 1) * w;
+      }
     }
   }
 }
@@ -185,16 +215,17 @@ void for_plane_ranges(int64_t planes, int64_t plane_size, const F& f) {
 template <class T>
 void max_pool_planes(const T* x, int64_t planes, const PoolGeometry& g, T* out, int64_t* where) {
   const detail::Window& k = g.window;
-  const bool two_by_two = k.kh == 2 && k.kw == 2 && k.dh == 1 && k.dw == 1 && g.padding.h == 0 &&
-                          g.padding.w == 0 && g.extra_h == 0 && g.extra_w == 0;
+  const bool two_by_two = k.kh == 2 && k.kw == 2 && k.sh == 2 && k.sw == 2 && k.dh == 1 &&
+                          k.dw == 1 && g.padding.h == 0 && g.padding.w == 0 && g.extra_h == 0 &&
+                          g.extra_w == 0;
   const int64_t in_plane = g.h * g.w, out_plane = g.out_h * g.out_w;
   for_plane_ranges(planes, in_plane, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       const T* plane = x + p * in_plane;
       const auto pool =
           has_nan(plane, in_plane)
-              ? (two_by_two ? max_pool_plane<2, true, T> : max_pool_plane<0, true, T>)
-              : (two_by_two ? max_pool_plane<2, false, T> : max_pool_plane<0, false, T>);
+              ? (two_by_two ? max_pool_plane_2x2<true, T> : max_pool_plane<true, T>)
+              : (two_by_two ? max_pool_plane_2x2<false, T> : max_pool_plane<false, T>);
       pool(plane, g, out + p * out_plane, where + p * out_plane);
     }
   });
@@ -247,8 +278,11 @@ Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, 
           const int64_t* at = where.data<int64_t>();
           T* into = dx.data<T>();
           for_plane_ranges(planes, plane, [&](int64_t begin, int64_t end) {
-            for (int64_t k = begin * per_plane; k < end * per_plane; ++k) {
-              into[(k / per_plane) * plane + at[k]] += grad[k];
+            for (int64_t p = begin; p < end; ++p) {
+              T* into_plane = into + p * plane;
+              for (int64_t k = p * per_plane; k < (p + 1) * per_plane; ++k) {
+                into_plane[at[k]] += grad[k];
+              }
             }
           });
         });
