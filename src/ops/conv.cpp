@@ -265,17 +265,17 @@ Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
   std::vector<Tensor> cols = column_buffers(parts, g, x.dtype());
   run_chunks(n, parts, [&](int part, int64_t, int64_t first, int64_t end) {
     for (int64_t s = first; s < end; ++s) {
+      // The bias first, then the GEMM adds onto it (beta 1): no pass that zeroes y.
+      if (bias.defined()) {
+        T* py = y.data<T>() + s * out * g.l();
+        const T* pb = bias.data<T>();
+        for (int64_t ch = 0; ch < out; ++ch, py += g.l()) std::fill(py, py + g.l(), pb[ch]);
+      }
       for (int64_t gi = 0; gi < groups; ++gi) {
         im2col_block(x.data<T>() + (s * groups + gi) * g.c * g.h * g.w, g, cols[part].data<T>());
         Tensor y_block = block(y, per_group, g.l(), (s * out + gi * per_group) * g.l());
         gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), false, cols[part], false,
-                  y_block, 0.0);
-      }
-      if (!bias.defined()) continue;
-      T* py = y.data<T>() + s * out * g.l();
-      const T* pb = bias.data<T>();
-      for (int64_t ch = 0; ch < out; ++ch, py += g.l()) {
-        for (int64_t e = 0; e < g.l(); ++e) py[e] = py[e] + pb[ch];
+                  y_block, bias.defined() ? 1.0 : 0.0);
       }
     }
   });
