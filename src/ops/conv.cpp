@@ -11,6 +11,7 @@
 #include <tapegrad/threads.hpp>
 
 #include "autograd/composed_backward.hpp"
+#include "kernels/lane_sum.hpp"
 #include "ops/conv_padding.hpp"
 #include "ops/gemm.hpp"
 #include "ops/im2col.hpp"
@@ -328,9 +329,7 @@ Grads fused_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, bo
     const T* pg = gy.data<T>();
     for (int64_t s = 0; s < n; ++s) {
       for (int64_t ch = 0; ch < out; ++ch, pg += g.l()) {
-        double sum = 0;
-        for (int64_t e = 0; e < g.l(); ++e) sum += pg[e];
-        sums[static_cast<size_t>(ch)] += sum;
+        sums[static_cast<size_t>(ch)] += detail::lane_sum(pg, g.l());
       }
     }
     grads[2] = make_tensor({out}, x.dtype());

@@ -5,6 +5,7 @@
 #include <tapegrad/ops.hpp>
 
 #include "kernels/cpu_level.hpp"
+#include "kernels/lane_sum.hpp"
 #include "ops/kernels.hpp"
 #include "ops/lines.hpp"
 
@@ -17,38 +18,13 @@
 namespace tg {
 namespace {
 
-// Σ in[i] in an order fixed by n alone: lane l of 16 adds the elements i ≡ l (mod 16) in index
-// order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen independent
-// sums let the loop vectorize and run at memory speed, where one chain of dependent additions
-// waits an add's latency per element; the order depends on neither the CPU level (the same
-// additions at every width) nor the thread count (one thread).
-template <class T, class Acc>
-Acc lane_sum(const T* in, int64_t n) {
-  constexpr int kLanes = 16;
-  Acc total[kLanes] = {};
-  detail::at_cpu_level([&] {
-    Acc lane[kLanes] = {};  // a local array, so the sums stay in registers
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-#pragma GCC unroll 16
-      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(in[i + l]);
-    }
-    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(in[i + l]);
-    for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
-  });
-  for (int width = kLanes / 2; width >= 1; width /= 2) {
-    for (int l = 0; l < width; ++l) total[l] += total[l + width];
-  }
-  return total[0];
-}
-
 // The sum of all elements of a floating or Int64 x, as a 0-d tensor of x's dtype. Float32 adds
 // in double, as sum_to does; Int64 in uint64_t, so overflow wraps around as in PyTorch.
 Tensor full_sum(const Tensor& x) {
   Tensor y = visit_dtype(x.dtype(), [&]<class T>() {
     using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
     Tensor out = make_tensor({}, x.dtype());
-    *out.data<T>() = static_cast<T>(lane_sum<T, Acc>(x.data<T>(), x.numel()));
+    *out.data<T>() = static_cast<T>(detail::lane_sum<T, Acc>(x.data<T>(), x.numel()));
     return out;
   });
   return record("sum", y, {x}, [shape = x.shape()](const Tensor& gy) -> Grads {

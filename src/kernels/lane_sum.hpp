@@ -1,0 +1,37 @@
+#pragma once
+
+// A sum of many elements in a fixed order that vectorizes, for reductions and gradients that
+// sum long runs (sum(), conv2d's bias gradient).
+
+#include "kernels/cpu_level.hpp"
+
+#include <cstdint>
+
+namespace tg::detail {
+
+// Σ in[i] in an order fixed by n alone: lane l of 16 adds the elements i ≡ l (mod 16) in index
+// order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen independent
+// sums let the loop vectorize and run at memory speed, where one chain of dependent additions
+// waits an add's latency per element; the order depends on neither the CPU level (the same
+// additions at every width) nor the thread count (one thread).
+template <class T, class Acc = double>
+Acc lane_sum(const T* in, int64_t n) {
+  constexpr int kLanes = 16;
+  Acc total[kLanes] = {};
+  at_cpu_level([&] {
+    Acc lane[kLanes] = {};  // a local array, so the sums stay in registers
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+#pragma GCC unroll 16
+      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    }
+    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
+  });
+  for (int width = kLanes / 2; width >= 1; width /= 2) {
+    for (int l = 0; l < width; ++l) total[l] += total[l + width];
+  }
+  return total[0];
+}
+
+}  // namespace tg::detail
