@@ -124,11 +124,12 @@ void consider(T v, int64_t position, T& best, int64_t& at) {
   at = take ? position : at;
 }
 
+// A count, not a flag: GCC vectorizes the sum of comparisons, not an or into a bool.
 template <class T>
 bool has_nan(const T* x, int64_t n) {
-  bool found = false;
-  for (int64_t i = 0; i < n; ++i) found |= x[i] != x[i];
-  return found;
+  int64_t found = 0;
+  for (int64_t i = 0; i < n; ++i) found += x[i] != x[i] ? 1 : 0;
+  return found != 0;
 }
 
 // One plane's window maxima into out and their flat positions in the [H·W] plane into where,
