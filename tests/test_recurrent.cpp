@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "nn/fused_gru.hpp"
 #include "nn/fused_lstm.hpp"
+#include "nn/fused_rnn.hpp"
 #include "tensor_api_fixture.hpp"
 
 #include <memory>
@@ -73,6 +74,21 @@ std::vector<Tensor> run(nn::Module& m, const std::string& module,
   auto [out, h_n] = module == "RNN" ? dynamic_cast<nn::RNN&>(m).forward(x, h0)
                                     : dynamic_cast<nn::GRU&>(m).forward(x, h0);
   return {out, h_n, Tensor()};
+}
+
+// A fused op and its composed form agree in value and in every input's gradient.
+void check_same_function(const Tensor& fused, const Tensor& composed,
+                         const std::vector<Tensor>& inputs, const Tensor& gy, tg::Dtype dtype) {
+  const double tolerance = dtype == tg::Dtype::Float32 ? 1e-5 : 1e-13;
+  const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
+  REQUIRE(y1.size() == y2.size());
+  for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
+  const std::vector<Tensor> a = tg::grad(fused, inputs, gy);
+  const std::vector<Tensor> c = tg::grad(composed, inputs, gy);
+  for (size_t k = 0; k < a.size(); ++k) {
+    const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
+    for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
+  }
 }
 
 }  // namespace
@@ -190,6 +206,16 @@ TEST_CASE("recurrent steps pass gradcheck", "[recurrent]") {
          return tg::nn::detail::gru_layer(in[0], in[1], in[2], Tensor(), true);
        },
        {randn64({3, 2, 12}), randn64({2, 4}), randn64({12, 4})}},
+      {"rnn layer tanh",
+       [](const std::vector<Tensor>& in) {
+         return tg::nn::detail::rnn_layer(in[0], in[1], in[2], in[3], false, false);
+       },
+       {randn64({3, 2, 4}), randn64({2, 4}), randn64({4, 4}), randn64({4})}},
+      {"rnn layer relu reverse, no bias",
+       [](const std::vector<Tensor>& in) {
+         return tg::nn::detail::rnn_layer(in[0], in[1], in[2], Tensor(), true, true);
+       },
+       {randn64({3, 2, 4}), randn64({2, 4}), randn64({4, 4})}},
       {"lstm layer",
        [](const std::vector<Tensor>& in) {
          return tg::nn::detail::lstm_layer(in[0], in[1], in[2], in[3], in[4], false);
@@ -294,20 +320,40 @@ TEST_CASE("the fused GRU layer computes its composed form", "[recurrent]") {
       const Tensor gy = randn({4, 3, 5}).to(dtype);
       const Tensor fused = tg::nn::detail::gru_layer(gi, h0, w, b, reverse);
       const Tensor composed = tg::nn::detail::composed_gru_layer(gi, h0, w, b, reverse);
-      const double tolerance = dtype == tg::Dtype::Float32 ? 1e-5 : 1e-13;
-      const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
-      for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
-      const std::vector<Tensor> a = tg::grad(fused, {gi, h0, w, b}, gy);
-      const std::vector<Tensor> c = tg::grad(composed, {gi, h0, w, b}, gy);
-      for (size_t k = 0; k < a.size(); ++k) {
-        const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
-        for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
-      }
+      check_same_function(fused, composed, {gi, h0, w, b}, gy, dtype);
     }
   }
   CHECK_THROWS_WITH(tg::nn::detail::gru_layer(tg::zeros({2, 3, 6}), tg::zeros({3, 4}),
                                               tg::zeros({12, 4}), Tensor(), false),
                     Catch::Contains("GRU layer: expected gi [T, N, 3H], h0 [N, H]"));
+}
+
+TEST_CASE("the fused RNN layer computes its composed form", "[recurrent]") {
+  manual_seed(45);
+  for (const bool relu : {false, true}) {
+    for (const bool reverse : {false, true}) {
+      for (const tg::Dtype dtype : {tg::Dtype::Float32, tg::Dtype::Float64}) {
+        const auto leaf = [dtype](tg::Shape shape) {
+          return randn(std::move(shape)).to(dtype).set_requires_grad();
+        };
+        Tensor gi = leaf({4, 3, 5}), h0 = leaf({3, 5}), w = leaf({5, 5}), b = leaf({5});
+        const Tensor gy = randn({4, 3, 5}).to(dtype);
+        const Tensor fused = tg::nn::detail::rnn_layer(gi, h0, w, b, relu, reverse);
+        const Tensor composed = tg::nn::detail::composed_rnn_layer(gi, h0, w, b, relu, reverse);
+        check_same_function(fused, composed, {gi, h0, w, b}, gy, dtype);
+      }
+    }
+  }
+  // At relu's kink (a pre-activation of exactly 0) the gradient is 0, torch's threshold_backward.
+  Tensor at_kink = tg::zeros({1, 1, 2}, {.dtype = tg::Dtype::Float64}).set_requires_grad();
+  const Tensor h =
+      tg::nn::detail::rnn_layer(at_kink, tg::zeros({1, 2}, {.dtype = tg::Dtype::Float64}),
+                                randn64({2, 2}), Tensor(), true, false);
+  CHECK(tg::grad(h.sum(), {at_kink})[0].to_vector<double>() == std::vector<double>{0, 0});
+  CHECK_THROWS_WITH(
+      tg::nn::detail::rnn_layer(tg::zeros({2, 3, 4}), tg::zeros({3, 4}), tg::zeros({4, 5}),
+                                Tensor(), false, false),
+      Catch::Contains("RNN layer: expected gi [T, N, H], h0 [N, H], weight_hh [H, H]"));
 }
 
 TEST_CASE("the fused LSTM layer computes its composed form", "[recurrent]") {
@@ -322,15 +368,7 @@ TEST_CASE("the fused LSTM layer computes its composed form", "[recurrent]") {
       const Tensor gy = randn({2, 4, 3, 5}).to(dtype);
       const Tensor fused = tg::nn::detail::lstm_layer(gi, h0, c0, w, b, reverse);
       const Tensor composed = tg::nn::detail::composed_lstm_layer(gi, h0, c0, w, b, reverse);
-      const double tolerance = dtype == tg::Dtype::Float32 ? 1e-5 : 1e-13;
-      const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
-      for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
-      const std::vector<Tensor> a = tg::grad(fused, {gi, h0, c0, w, b}, gy);
-      const std::vector<Tensor> c = tg::grad(composed, {gi, h0, c0, w, b}, gy);
-      for (size_t k = 0; k < a.size(); ++k) {
-        const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
-        for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
-      }
+      check_same_function(fused, composed, {gi, h0, c0, w, b}, gy, dtype);
     }
   }
   CHECK_THROWS_WITH(

@@ -8,6 +8,7 @@
 
 #include "nn/fused_gru.hpp"
 #include "nn/fused_lstm.hpp"
+#include "nn/fused_rnn.hpp"
 
 #include <cmath>
 
@@ -65,34 +66,24 @@ Tensor RecurrentBase::run_direction(const Tensor& input, int64_t layer, int64_t 
   const std::vector<Tensor>& w = weights_[static_cast<size_t>(layer * directions + direction)];
   const int64_t steps = input.shape()[0];
   const int64_t last = direction == 0 ? steps - 1 : 0;
-  if (kind_ == RecurrentKind::Gru || kind_ == RecurrentKind::Lstm) {
-    // The fused layers: the whole sequence's input projection in one GEMM, then the recurrence
-    // as one op (src/nn/fused_gru.hpp, fused_lstm.hpp).
-    const int64_t rows = input.shape()[1], in = input.shape()[2];
-    const Tensor gi =
-        linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, -1});
-    const bool reverse = direction == 1;
-    if (kind_ == RecurrentKind::Gru) {
-      const Tensor output = detail::gru_layer(gi, state[0], w[1], w[3], reverse);
-      state = {output.select(0, last)};
-      return output;
-    }
+  // The fused layers: the whole sequence's input projection in one GEMM, then the recurrence
+  // as one op (src/nn/fused_rnn.hpp, fused_gru.hpp, fused_lstm.hpp).
+  const int64_t rows = input.shape()[1], in = input.shape()[2];
+  const Tensor gi =
+      linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, -1});
+  const bool reverse = direction == 1;
+  if (kind_ == RecurrentKind::Lstm) {
     const Tensor states = detail::lstm_layer(gi, state[0], state[1], w[1], w[3], reverse);
     const Tensor output = states.select(0, 0);
     state = {output.select(0, last), states.select(0, 1).select(0, last)};
     return output;
   }
-  // The plain RNN takes the input projection one step at a time: projecting the whole sequence
-  // up front and selecting step t from it costs more, as each select's backward is a gradient
-  // of the whole projection (zeros around the step), T of them for T steps.
-  std::vector<Tensor> outputs(static_cast<size_t>(steps));
-  for (int64_t i = 0; i < steps; ++i) {
-    const int64_t t = direction == 0 ? i : steps - 1 - i;
-    state =
-        detail::recurrent_step(kind_, linear(input.select(0, t), w[0], w[2]), state, w[1], w[3]);
-    outputs[static_cast<size_t>(t)] = state[0];
-  }
-  return stack(outputs, 0);
+  const Tensor output =
+      kind_ == RecurrentKind::Gru
+          ? detail::gru_layer(gi, state[0], w[1], w[3], reverse)
+          : detail::rnn_layer(gi, state[0], w[1], w[3], kind_ == RecurrentKind::RnnRelu, reverse);
+  state = {output.select(0, last)};
+  return output;
 }
 
 std::vector<Tensor> RecurrentBase::run(const Tensor& x, std::vector<Tensor> state) {
