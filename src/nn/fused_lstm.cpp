@@ -56,13 +56,19 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
     const T* x = gi.data<T>() + t * l.rows * wide;
     const T* h = gh.data<T>();
     const T* b = b_hh.defined() ? b_hh.data<T>() : nullptr;
+    // Gate q of row r from its run of hidden values: contiguous, non-overlapping (__restrict),
+    // so each run vectorizes.
+    T* const planes[4] = {pi, pf, pg, po};
     for (int64_t r = 0; r < l.rows; ++r) {
-      for (int64_t j = 0; j < l.hidden; ++j) {
-        const int64_t k = r * l.hidden + j, at = r * wide + j;
-        T* planes[4] = {pi, pf, pg, po};
-        for (int64_t q = 0; q < 4; ++q) {
-          const int64_t e = at + q * l.hidden;
-          planes[q][k] = x[e] + (b ? h[e] + b[e - r * wide] : h[e]);
+      for (int64_t q = 0; q < 4; ++q) {
+        const T* __restrict xq = x + r * wide + q * l.hidden;
+        const T* __restrict hq = h + r * wide + q * l.hidden;
+        T* __restrict to = planes[q] + r * l.hidden;
+        if (b) {
+          const T* __restrict bq = b + q * l.hidden;
+          for (int64_t j = 0; j < l.hidden; ++j) to[j] = xq[j] + (hq[j] + bq[j]);
+        } else {
+          for (int64_t j = 0; j < l.hidden; ++j) to[j] = xq[j] + hq[j];
         }
       }
     }
@@ -98,16 +104,23 @@ Grads layer_backward(const RecurrentLayer& l, const Tensor& gy, const Tensor& ou
     T* pd = d_gates.data<T>() + t * l.rows * wide;
     T *pdh = dh.data<T>(), *pdc = dc.data<T>();
     for (int64_t r = 0; r < l.rows; ++r) {
+      // Row r's runs: contiguous and non-overlapping (__restrict), so the loop vectorizes.
+      const int64_t row = r * l.hidden;
+      const T* __restrict gh = gy_h + t * count + row, * __restrict gc = gy_c + t * count + row;
+      const T* __restrict back_h = pdh + row, * __restrict cp = c_prev + row;
+      const T* __restrict ri = pi + row, * __restrict rf = pf + row, * __restrict rg = pg + row;
+      const T* __restrict ro = po + row, * __restrict rtc = ptc + row;
+      T* __restrict back_c = pdc + row;
+      T* __restrict d = pd + r * wide;
       for (int64_t j = 0; j < l.hidden; ++j) {
-        const int64_t k = r * l.hidden + j, at = r * wide + j;
-        const T g_h = gy_h[t * count + k] + pdh[k];
-        const T tc = ptc[k], o = po[k], ig = pi[k], fg = pf[k], gg = pg[k];
-        const T g_c = gy_c[t * count + k] + pdc[k] + g_h * o * (1 - tc * tc);
-        pd[at] = g_c * gg * (1 - ig) * ig;
-        pd[at + l.hidden] = g_c * c_prev[k] * (1 - fg) * fg;
-        pd[at + 2 * l.hidden] = g_c * ig * (1 - gg * gg);
-        pd[at + 3 * l.hidden] = g_h * tc * (1 - o) * o;
-        pdc[k] = g_c * fg;
+        const T g_h = gh[j] + back_h[j];
+        const T tc = rtc[j], o = ro[j], ig = ri[j], fg = rf[j], gg = rg[j];
+        const T g_c = gc[j] + back_c[j] + g_h * o * (1 - tc * tc);
+        d[j] = g_c * gg * (1 - ig) * ig;
+        d[j + l.hidden] = g_c * cp[j] * (1 - fg) * fg;
+        d[j + 2 * l.hidden] = g_c * ig * (1 - gg * gg);
+        d[j + 3 * l.hidden] = g_h * tc * (1 - o) * o;
+        back_c[j] = g_c * fg;
       }
     }
     gemm_into(share_storage(d_gates, {l.rows, wide}, t * l.rows * wide), false, w_hh, false, dh,
