@@ -6,6 +6,7 @@
 //   bench_train tiny --steps S                  W2: MLP 13-32-1 (tanh), pure framework overhead
 //   bench_train cnn [--threads N] [--batches B] W3: conv-pool-conv-pool-MLP, Adam, batch 64
 //   bench_train charrnn [--steps S]             W4: GRU character language model, Adam
+//   bench_train charlstm [--steps S]            W4's model with an LSTM (no target)
 
 #include <tapegrad/tapegrad.hpp>
 
@@ -145,7 +146,9 @@ int cnn(int threads, int batches, const std::string& data_dir) {
 // does not depend on which characters it sees, so 16 batches of random tokens stand in for the
 // word list (54: the list's 53 characters and the boundary). Median of `steps` timed steps
 // after 10 warm-up ones.
-int charrnn(int steps) {
+// `lstm`: the same model with LSTM(32, 128) in place of the GRU (no target; the LSTM layer's
+// cost against PyTorch's).
+int charrnn(int steps, bool lstm) {
   tg::set_num_threads(1);
   tg::manual_seed(0);
   const int64_t vocab = 54, batch = 64, length = 32;
@@ -157,9 +160,11 @@ int charrnn(int steps) {
   using namespace tg::nn;
   Embedding embedding(vocab, 32);
   GRU gru(32, 128, {.batch_first = true});
+  LSTM lstm_layer(32, 128, {.batch_first = true});
   Linear head(128, vocab);
+  const Module& recurrent = lstm ? static_cast<const Module&>(lstm_layer) : gru;
   std::vector<tg::Tensor> parameters;
-  for (const Module* module : std::vector<const Module*>{&embedding, &gru, &head}) {
+  for (const Module* module : std::vector<const Module*>{&embedding, &recurrent, &head}) {
     for (const tg::Tensor& p : module->parameters()) parameters.push_back(p);
   }
   tg::optim::Adam optimizer(parameters, {.lr = 3e-3});
@@ -168,14 +173,15 @@ int charrnn(int steps) {
     const tg::data::Batch& b = batches[step % batches.size()];
     const auto start = Clock::now();
     optimizer.zero_grad();
-    const tg::Tensor output = gru.forward(embedding(b.inputs)).first;
+    const tg::Tensor x = embedding(b.inputs);
+    const tg::Tensor output = lstm ? lstm_layer.forward(x).first : gru.forward(x).first;
     cross_entropy(head(output.reshape({batch * length, 128})), b.targets).backward();
     optimizer.step();
     if (step >= 10) times.push_back(seconds_since(start));
   }
   std::sort(times.begin(), times.end());
-  fmt::print("W4 char-rnn: OpenBLAS {} kernel, tapegrad {} kernels, 1 thread, {} steps\n",
-             tg::blas_core_name(), tg::cpu_level(), steps);
+  fmt::print("W4 char-rnn{}: OpenBLAS {} kernel, tapegrad {} kernels, 1 thread, {} steps\n",
+             lstm ? " (LSTM)" : "", tg::blas_core_name(), tg::cpu_level(), steps);
   fmt::print("median milliseconds per step: {:.3f}\n", times[times.size() / 2] * 1e3);
   fmt::print("peak RSS MiB: {:.1f}\n", peak_rss_mib());
   return 0;
@@ -187,7 +193,8 @@ int usage() {
              "                          [--parallel batch|none]\n"
              "       bench_train tiny [--steps S]\n"
              "       bench_train cnn [--threads N] [--batches B] [--data-dir DIR]\n"
-             "       bench_train charrnn [--steps S]\n");
+             "       bench_train charrnn [--steps S]\n"
+             "       bench_train charlstm [--steps S]\n");
   return 2;
 }
 
@@ -197,7 +204,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string workload = argv[1];
   int threads = 1, epochs = 5, steps = 20000, batches = 100;
-  bool steps_given = false;  // --steps' default is tiny's 20000; charrnn's is 200
+  bool steps_given = false;  // --steps' default is tiny's 20000; charrnn's and charlstm's 200
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string parallel;  // batch or none; by default batch for more than one thread
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -222,7 +229,8 @@ int main(int argc, char** argv) {
     if (workload == "fmnist") return fmnist(threads, epochs, data_dir, split_batch);
     if (workload == "tiny") return tiny(steps);
     if (workload == "cnn") return cnn(threads, batches, data_dir);
-    if (workload == "charrnn") return charrnn(steps_given ? steps : 200);
+    if (workload == "charrnn") return charrnn(steps_given ? steps : 200, false);
+    if (workload == "charlstm") return charrnn(steps_given ? steps : 200, true);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

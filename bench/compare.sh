@@ -4,7 +4,8 @@
 #   bench/compare.sh [--avx512] [--rounds R] [--epochs E] [--steps S] [--batches B]
 #                    [--rnn-steps N]
 # (W3, the CNN, times B training steps and reports the median step × the 938 steps of an epoch;
-# W4, the GRU character model, reports the median of N steps on one core; "physics_informed" is
+# W4, the GRU character model, reports the median of N steps on one core, and again with an LSTM
+# in place of the GRU (no target); "physics_informed" is
 # examples/physics_informed with its defaults against bench/physics_informed.py, one thread.)
 # --avx512 unsets OPENBLAS_CORETYPE (this machine then picks AVX-512 kernels); otherwise the
 # environment's setting (Haswell here) is used for both.
@@ -42,6 +43,8 @@ for round in $(seq "$rounds"); do
   results[torch_w2]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py tiny --steps "$steps" | figure 'microseconds per step') "
   results[ours_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
   results[torch_w4]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py charrnn --steps "$rnn_steps" | figure 'median milliseconds per step') "
+  results[ours_lstm]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$ours" charlstm --steps "$rnn_steps" | figure 'median milliseconds per step') "
+  results[torch_lstm]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/torch_bench.py charlstm --steps "$rnn_steps" | figure 'median milliseconds per step') "
   results[ours_pinn]+="$(OPENBLAS_NUM_THREADS=1 "${env_prefix[@]}" "$pinn" --csv /tmp/tapegrad_compare_pinn.csv | trained_seconds) "
   results[torch_pinn]+="$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "${env_prefix[@]}" /usr/bin/python3 bench/physics_informed.py | trained_seconds) "
 done
@@ -61,4 +64,5 @@ row "W2 us/step" ours_w2 torch_w2
 row "W3 s/epoch, 1 core" ours_w3_1 torch_w3_1
 row "W3 s/epoch, 2 cores" ours_w3_2 torch_w3_2
 row "W4 ms/step, 1 core" ours_w4 torch_w4
+row "W4 with LSTM ms/step" ours_lstm torch_lstm
 row "physics_informed s, 1 core" ours_pinn torch_pinn

@@ -7,6 +7,7 @@ optimizer and batch order conventions; prints the same closing lines.
   torch_bench.py cnn [--threads N] [--batches B]    (torch.set_num_threads(N): its convolutions
                                                       use PyTorch's own threads)
   torch_bench.py charrnn [--steps S]                (one thread; S defaults to 200 here)
+  torch_bench.py charlstm [--steps S]               (the same model with an LSTM)
 """
 import argparse
 import gzip
@@ -112,14 +113,15 @@ def cnn(threads, batches, data_dir):
     print(f"peak RSS MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 
 
-def charrnn(steps):
+def charrnn(steps, lstm=False):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     vocab, batch, length = 54, 64, 32
     batches = [(torch.randint(vocab, (batch, length)), torch.randint(vocab, (batch * length,)))
                for _ in range(16)]
     nn = torch.nn
-    embedding, gru, head = nn.Embedding(vocab, 32), nn.GRU(32, 128, batch_first=True), nn.Linear(128, vocab)
+    cell = nn.LSTM if lstm else nn.GRU
+    embedding, gru, head = nn.Embedding(vocab, 32), cell(32, 128, batch_first=True), nn.Linear(128, vocab)
     parameters = [*embedding.parameters(), *gru.parameters(), *head.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=3e-3)
     times = []
@@ -132,17 +134,17 @@ def charrnn(steps):
         optimizer.step()
         if step >= 10:
             times.append(time.perf_counter() - start)
-    print(f"W4 char-rnn (PyTorch {torch.__version__}): 1 thread, {steps} steps")
+    print(f"W4 char-rnn{' (LSTM)' if lstm else ''} (PyTorch {torch.__version__}): 1 thread, {steps} steps")
     print(f"median milliseconds per step: {statistics.median(times) * 1e3:.3f}")
     print(f"peak RSS MiB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=["fmnist", "tiny", "cnn", "charrnn"])
+    parser.add_argument("workload", choices=["fmnist", "tiny", "cnn", "charrnn", "charlstm"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--steps", type=int)  # tiny: 20000, charrnn: 200
+    parser.add_argument("--steps", type=int)  # tiny: 20000, charrnn and charlstm: 200
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     args = parser.parse_args()
@@ -150,8 +152,8 @@ def main():
         fmnist(args.threads, args.epochs, args.data_dir)
     elif args.workload == "cnn":
         cnn(args.threads, args.batches, args.data_dir)
-    elif args.workload == "charrnn":
-        charrnn(args.steps or 200)
+    elif args.workload in ("charrnn", "charlstm"):
+        charrnn(args.steps or 200, lstm=args.workload == "charlstm")
     else:
         tiny(args.steps or 20000)
 
