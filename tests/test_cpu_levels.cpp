@@ -148,6 +148,34 @@ TEST_CASE("column sums (bias gradients) give the baseline's bits", "[cpu_level]"
   }
 }
 
+TEST_CASE("lane sums (sum, conv2d's bias gradient, layer_norm) give the baseline's bits",
+          "[cpu_level]") {
+  if (!tg::testing::requested_cpu_level_runs()) return;
+  tg::manual_seed(4);
+  // Lengths that are not multiples of the 16 lanes, so every tail runs.
+  const Tensor x = tg::randn({1003});
+  Tensor image = tg::randn({3, 2, 7, 9}).set_requires_grad();
+  Tensor bias = tg::randn({4}).set_requires_grad();
+  const Tensor weight = tg::randn({4, 2, 3, 3});
+  Tensor rows = tg::randn({5, 37}).set_requires_grad();
+  Tensor gamma = tg::randn({37}).set_requires_grad();
+  const auto run = [&] {
+    std::vector<std::vector<double>> out{tg::sum(x).to(tg::Dtype::Float64).to_vector<double>()};
+    const Tensor conv = tg::nn::F::conv2d(image, weight, bias, {.padding = 1});
+    for (const Tensor& g : tg::grad((conv * conv).sum(), {bias})) {
+      out.push_back(g.to(tg::Dtype::Float64).to_vector<double>());
+    }
+    const Tensor normed = tg::nn::F::layer_norm(rows * 5.0 + 3.0, {37}, gamma);
+    out.push_back(normed.to(tg::Dtype::Float64).to_vector<double>());
+    for (const Tensor& g : tg::grad((normed * normed * normed).sum(), {rows, gamma})) {
+      out.push_back(g.to(tg::Dtype::Float64).to_vector<double>());
+    }
+    return out;
+  };
+  INFO("level " << tg::cpu_level());
+  CHECK(same_values(run(), at_baseline(run)));
+}
+
 TEST_CASE("every optimizer's update gives the baseline's bits, Float32 and Float64",
           "[cpu_level]") {
   if (!tg::testing::requested_cpu_level_runs()) return;

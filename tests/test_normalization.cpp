@@ -3,6 +3,7 @@
 // their parameters, buffers, modes and errors. Also tg::nn::init.
 
 #include "helpers.hpp"
+#include "nn/fused_layer_norm.hpp"
 #include "scratch.hpp"
 #include "tensor_api_fixture.hpp"
 
@@ -99,6 +100,30 @@ TEST_CASE("embedding, layer_norm and batch_norm match PyTorch 1.13", "[normaliza
   CHECK(seen.size() == 4);
 }
 
+TEST_CASE("the fused layer_norm computes its composed form", "[normalization]") {
+  tg::manual_seed(37);
+  for (const Dtype dtype : {Dtype::Float32, Dtype::Float64}) {
+    const auto leaf = [dtype](tg::Shape shape) {
+      return tg::randn(std::move(shape)).to(dtype).set_requires_grad();
+    };
+    // Rows far from zero mean, where a one-pass variance would lose digits.
+    Tensor rows = leaf({6, 40}), w = leaf({40}), b = leaf({40});
+    const Tensor shifted = rows * 3.0 + 100.0;
+    const Tensor gy = tg::randn({6, 40}).to(dtype);
+    const Tensor fused = tg::nn::detail::layer_norm_rows(shifted, w, b, 1e-5);
+    const Tensor composed = tg::nn::detail::composed_layer_norm_rows(shifted, w, b, 1e-5);
+    const double tolerance = dtype == Dtype::Float32 ? 2e-4 : 1e-11;
+    const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
+    for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
+    const std::vector<Tensor> a = tg::grad(fused, {rows, w, b}, gy, /*retain_graph=*/true);
+    const std::vector<Tensor> c = tg::grad(composed, {rows, w, b}, gy);
+    for (size_t k = 0; k < a.size(); ++k) {
+      const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
+      for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
+    }
+  }
+}
+
 TEST_CASE("embedding, layer_norm and batch_norm pass gradcheck", "[normalization][gradcheck]") {
   tg::manual_seed(31);
   const Tensor index = tg::tensor({1, 0, 2, 1}, {2, 2}, {.dtype = Dtype::Int64});
@@ -111,6 +136,9 @@ TEST_CASE("embedding, layer_norm and batch_norm pass gradcheck", "[normalization
          return F::layer_norm(in[0], {2, 3}, in[1], in[2]);
        },
        {randn64({2, 2, 3}), randn64({2, 3}), randn64({2, 3})}},
+      {"layer_norm without weight",
+       [](const auto& in) { return F::layer_norm(in[0], {4}, {}, in[1], 1e-3); },
+       {randn64({3, 4}), randn64({4})}},
       {"batch_norm training",
        [](const auto& in) { return F::batch_norm(in[0], {}, {}, in[1], in[2], true); },
        {randn64({4, 2, 3}), randn64({2}), randn64({2})}},

@@ -1,7 +1,7 @@
 #pragma once
 
-// A sum of many elements in a fixed order that vectorizes, for reductions and gradients that
-// sum long runs (sum(), conv2d's bias gradient).
+// Sums of many elements in a fixed order that vectorizes, for reductions and gradients that
+// sum long runs (sum(), conv2d's bias gradient, layer_norm's statistics).
 
 #include "kernels/cpu_level.hpp"
 
@@ -26,6 +26,27 @@ Acc lane_sum(const T* in, int64_t n) {
       for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(in[i + l]);
     }
     for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
+  });
+  for (int width = kLanes / 2; width >= 1; width /= 2) {
+    for (int l = 0; l < width; ++l) total[l] += total[l + width];
+  }
+  return total[0];
+}
+
+/// Σ a[i]·b[i], each product rounded in T and added in Acc, in lane_sum's order.
+template <class T, class Acc = double>
+Acc lane_dot(const T* a, const T* b, int64_t n) {
+  constexpr int kLanes = 16;
+  Acc total[kLanes] = {};
+  at_cpu_level([&] {
+    Acc lane[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+#pragma GCC unroll 16
+      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(a[i + l] * b[i + l]);
+    }
+    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(a[i + l] * b[i + l]);
     for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
   });
   for (int width = kLanes / 2; width >= 1; width /= 2) {

@@ -4,20 +4,16 @@
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "nn/fused_layer_norm.hpp"
+
 #include <cmath>
 
-// Both layers are built from recorded ops (reshape, mean, sub, mul, rsqrt as 1/sqrt), so
-// their gradients, and gradients of gradients, come from the tape.
+// layer_norm is a fused op (src/nn/fused_layer_norm.hpp); batch_norm is built from recorded ops
+// (reshape, mean, sub, mul, 1/sqrt), so its gradients, and gradients of gradients, come from the
+// tape.
 
 namespace tg::nn {
 namespace {
-
-// x with its statistics dimension last-but-grouped: [groups, n] where each row is normalized.
-Tensor normalize_rows(const Tensor& rows, double eps) {
-  const Tensor centered = rows - rows.mean(1, /*keepdim=*/true);
-  const Tensor variance = (centered * centered).mean(1, /*keepdim=*/true);  // biased
-  return centered / sqrt(variance + eps);
-}
 
 // The shape [1, C, 1, …] that broadcasts a per-channel vector over x.
 Shape channel_shape(const Tensor& x) {
@@ -61,10 +57,9 @@ Tensor functional::layer_norm(const Tensor& x, const Shape& normalized_shape, co
     }
   }
   const int64_t n = shape_numel(normalized_shape);
-  Tensor y = normalize_rows(x.reshape({-1, n}), eps).reshape(x.shape());
-  if (weight.defined()) y = y * weight;
-  if (bias.defined()) y = y + bias;
-  return y;
+  const Tensor w = weight.defined() ? weight.reshape({n}) : Tensor();
+  const Tensor b = bias.defined() ? bias.reshape({n}) : Tensor();
+  return detail::layer_norm_rows(x.reshape({-1, n}), w, b, eps).reshape(x.shape());
 }
 
 Tensor functional::batch_norm(const Tensor& x, const Tensor& running_mean,
