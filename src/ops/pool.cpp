@@ -2,7 +2,9 @@
 // ceil_mode, count_include_pad (avg). max_pool2d is a fused op: one pass finds each window's
 // maximum and where it is (the first, or the last NaN, as torch's kernel), and its backward
 // sends each gradient there. Its composed form (the windows as im2col's columns, reduced with
-// max) gives the recorded backward under create_graph. The others are built from recorded ops.
+// max) gives the recorded backward under create_graph. avg_pool2d is fused the same way (each
+// window's sum over its part inside the input, the backward spreading g/divisor over it);
+// adaptive_avg_pool2d is built from recorded ops.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/functional.hpp>
@@ -291,11 +293,88 @@ Tensor max_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, 
       });
 }
 
+namespace {
+
+// avg_pool2d from recorded ops, for its recorded backward: each window's sum over the padded
+// columns (zeros in the padding) divided by its divisor.
+Tensor composed_avg_pool2d(const Tensor& x, const PoolGeometry& g, const Tensor& divisors) {
+  const Tensor sums = sum(pool_columns(x, g, 0), 2);  // [N, C, L]
+  return (sums / divisors).reshape(pooled_shape(x, g));
+}
+
+// The rows [first, last) of the input a window starting at `start` covers (padding read as 0).
+struct Span {
+  int64_t first, last;
+};
+Span window_span(int64_t start, int64_t kernel, int64_t size) {
+  return {std::max<int64_t>(start, 0), std::min(start + kernel, size)};
+}
+
+// Every window of every plane: f(plane, output index, rows, columns).
+template <class F>
+void for_each_window(int64_t planes, const PoolGeometry& g, const F& f) {
+  const detail::Window& k = g.window;
+  for_plane_ranges(planes, g.h * g.w, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        const Span rows = window_span(oh * k.sh - g.padding.h, k.kh, g.h);
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          f(p, oh * g.out_w + ow, rows, window_span(ow * k.sw - g.padding.w, k.kw, g.w));
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, bool ceil_mode,
                   bool count_include_pad) {
   const PoolGeometry g = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d");
-  const Tensor sums = sum(pool_columns(x, g, 0), 2);  // [N, C, L]
-  return (sums / average_divisors(g, count_include_pad, x.dtype())).reshape(pooled_shape(x, g));
+  const Tensor divisors = average_divisors(g, count_include_pad, x.dtype());
+  if (x.numel() == 0) return composed_avg_pool2d(x, g, divisors);
+  // Fused: each window summed in double over its part inside the input, in the composed form's
+  // order (row by row), rounded, then divided; the backward spreads g/divisor over the window.
+  const int64_t plane = g.h * g.w, planes = x.numel() / plane, per_plane = g.out_h * g.out_w;
+  Tensor y = make_tensor(pooled_shape(x, g), x.dtype());
+  visit_floating(x, "avg_pool2d", [&]<class T>() {
+    const T *in = x.data<T>(), *divisor = divisors.data<T>();
+    T* out = y.data<T>();
+    for_each_window(planes, g, [&](int64_t p, int64_t o, Span rows, Span cols) {
+      const T* image = in + p * plane;
+      double total = 0;
+      for (int64_t i = rows.first; i < rows.last; ++i) {
+        for (int64_t j = cols.first; j < cols.last; ++j) total += image[i * g.w + j];
+      }
+      out[p * per_plane + o] = static_cast<T>(total) / divisor[o];
+    });
+  });
+  return record("avg_pool2d", y, {x},
+                [saved = SavedTensor(x), g, divisors, plane, planes, per_plane](const Tensor& gy) {
+                  const Tensor& x = saved;
+                  if (creating_graph()) {
+                    return detail::composed_backward(
+                        [&](const std::vector<Tensor>& in) {
+                          return composed_avg_pool2d(in[0], g, divisors);
+                        },
+                        {saved.get()}, gy);
+                  }
+                  Tensor dx = zeros(x.shape(), {.dtype = x.dtype()});
+                  visit_floating(x, "avg_pool2d_backward", [&]<class T>() {
+                    const T *grad = gy.data<T>(), *divisor = divisors.data<T>();
+                    T* into = dx.data<T>();
+                    for_each_window(planes, g, [&](int64_t p, int64_t o, Span rows, Span cols) {
+                      const T share = grad[p * per_plane + o] / divisor[o];
+                      T* image = into + p * plane;
+                      for (int64_t i = rows.first; i < rows.last; ++i) {
+                        for (int64_t j = cols.first; j < cols.last; ++j) {
+                          image[i * g.w + j] += share;
+                        }
+                      }
+                    });
+                  });
+                  return Grads{dx};
+                });
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size) {
