@@ -310,17 +310,37 @@ Span window_span(int64_t start, int64_t kernel, int64_t size) {
   return {std::max<int64_t>(start, 0), std::min(start + kernel, size)};
 }
 
-// Every window of every plane: f(plane, output index, rows, columns).
+// A per-thread scratch row of at least n values (the planes may run on several threads).
+template <class V>
+std::vector<V>& thread_row(int64_t n) {
+  thread_local std::vector<V> row;
+  if (static_cast<int64_t>(row.size()) < n) row.resize(static_cast<size_t>(n));
+  return row;
+}
+
+// The output columns [first, last) whose window column kj lies inside the input.
+Span inside_columns(const PoolGeometry& g, int64_t kj) {
+  const int64_t offset = kj - g.padding.w, stride = g.window.sw;
+  const int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t last = offset >= g.w ? 0 : std::min(g.out_w, (g.w - 1 - offset) / stride + 1);
+  return {std::min(first, last), last};
+}
+
+// For each output row of each plane, f(plane, oh, visit) where visit(each) calls
+// each(input row i, window column kj, output columns) for the window rows and columns inside
+// the input, in the order i, then kj: each window's elements come row by row, and the loop
+// over output columns is innermost, so it vectorizes.
 template <class F>
-void for_each_window(int64_t planes, const PoolGeometry& g, const F& f) {
-  const detail::Window& k = g.window;
+void for_each_output_row(int64_t planes, const PoolGeometry& g, const F& f) {
   for_plane_ranges(planes, g.h * g.w, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
-        const Span rows = window_span(oh * k.sh - g.padding.h, k.kh, g.h);
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          f(p, oh * g.out_w + ow, rows, window_span(ow * k.sw - g.padding.w, k.kw, g.w));
-        }
+        const Span rows = window_span(oh * g.window.sh - g.padding.h, g.window.kh, g.h);
+        f(p, oh, [&](const auto& each) {
+          for (int64_t i = rows.first; i < rows.last; ++i) {
+            for (int64_t kj = 0; kj < g.window.kw; ++kj) each(i, kj, inside_columns(g, kj));
+          }
+        });
       }
     }
   });
@@ -333,20 +353,26 @@ Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, 
   const PoolGeometry g = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d");
   const Tensor divisors = average_divisors(g, count_include_pad, x.dtype());
   if (x.numel() == 0) return composed_avg_pool2d(x, g, divisors);
-  // Fused: each window summed in double over its part inside the input, in the composed form's
-  // order (row by row), rounded, then divided; the backward spreads g/divisor over the window.
+  // Fused: each window summed in double over its part inside the input, row by row (the
+  // composed form's order), rounded, then divided; the backward spreads g/divisor over it.
   const int64_t plane = g.h * g.w, planes = x.numel() / plane, per_plane = g.out_h * g.out_w;
   Tensor y = make_tensor(pooled_shape(x, g), x.dtype());
   visit_floating(x, "avg_pool2d", [&]<class T>() {
     const T *in = x.data<T>(), *divisor = divisors.data<T>();
     T* out = y.data<T>();
-    for_each_window(planes, g, [&](int64_t p, int64_t o, Span rows, Span cols) {
+    for_each_output_row(planes, g, [&](int64_t p, int64_t oh, const auto& visit) {
+      std::vector<double>& total = thread_row<double>(g.out_w);
+      std::fill(total.begin(), total.end(), 0.0);
       const T* image = in + p * plane;
-      double total = 0;
-      for (int64_t i = rows.first; i < rows.last; ++i) {
-        for (int64_t j = cols.first; j < cols.last; ++j) total += image[i * g.w + j];
-      }
-      out[p * per_plane + o] = static_cast<T>(total) / divisor[o];
+      visit([&](int64_t i, int64_t kj, Span cols) {
+        const int64_t at = i * g.w + kj - g.padding.w;  // input offset of output column 0
+        for (int64_t ow = cols.first; ow < cols.last; ++ow) {
+          total[ow] += image[at + ow * g.window.sw];
+        }
+      });
+      T* row = out + p * per_plane + oh * g.out_w;
+      const T* d = divisor + oh * g.out_w;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) row[ow] = static_cast<T>(total[ow]) / d[ow];
     });
   });
   return record("avg_pool2d", y, {x},
@@ -363,14 +389,18 @@ Tensor avg_pool2d(const Tensor& x, Pair kernel_size, Pair stride, Pair padding, 
                   visit_floating(x, "avg_pool2d_backward", [&]<class T>() {
                     const T *grad = gy.data<T>(), *divisor = divisors.data<T>();
                     T* into = dx.data<T>();
-                    for_each_window(planes, g, [&](int64_t p, int64_t o, Span rows, Span cols) {
-                      const T share = grad[p * per_plane + o] / divisor[o];
+                    for_each_output_row(planes, g, [&](int64_t p, int64_t oh, const auto& visit) {
+                      const T* g_row = grad + p * per_plane + oh * g.out_w;
+                      const T* d = divisor + oh * g.out_w;
+                      std::vector<T>& share = thread_row<T>(g.out_w);
+                      for (int64_t ow = 0; ow < g.out_w; ++ow) share[ow] = g_row[ow] / d[ow];
                       T* image = into + p * plane;
-                      for (int64_t i = rows.first; i < rows.last; ++i) {
-                        for (int64_t j = cols.first; j < cols.last; ++j) {
-                          image[i * g.w + j] += share;
+                      visit([&](int64_t i, int64_t kj, Span cols) {
+                        const int64_t at = i * g.w + kj - g.padding.w;
+                        for (int64_t ow = cols.first; ow < cols.last; ++ow) {
+                          image[at + ow * g.window.sw] += share[ow];
                         }
-                      }
+                      });
                     });
                   });
                   return Grads{dx};
