@@ -224,6 +224,14 @@ TEST_CASE("the loss modules are default-constructible and call their function", 
   CHECK(tg::nn::CosineEmbeddingLoss{}(x, z, signs).item<double>() ==
         tg::nn::cosine_embedding_loss(x, z, signs).item<double>());
   CHECK(tg::nn::MarginRankingLoss{0.5, Reduction::None}(x, z, -x).shape() == tg::Shape{4, 3});
+  // The functions are also under F, as torch.nn.functional keeps them.
+  namespace F = tg::nn::F;
+  CHECK(F::cross_entropy(x, index).item<double>() ==
+        tg::nn::cross_entropy(x, index).item<double>());
+  CHECK(F::nll_loss(log_p, index).item<double>() == tg::nn::nll_loss(log_p, index).item<double>());
+  CHECK(F::mse_loss(x, z).item<double>() == tg::nn::mse_loss(x, z).item<double>());
+  CHECK(F::binary_cross_entropy(p, y).item<double>() ==
+        tg::nn::binary_cross_entropy(p, y).item<double>());
 }
 
 TEST_CASE("the losses reject bad shapes, dtypes, class indices and options", "[losses]") {

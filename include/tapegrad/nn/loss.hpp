@@ -217,4 +217,20 @@ class MarginRankingLoss {
   Reduction reduction_;
 };
 
+/// The losses under tg::nn::functional (tg::nn::F) too, where torch.nn.functional keeps them:
+/// `F::cross_entropy(logits, y)` is `tg::nn::cross_entropy(logits, y)`.
+namespace functional {
+using nn::binary_cross_entropy;
+using nn::binary_cross_entropy_with_logits;
+using nn::cosine_embedding_loss;
+using nn::cross_entropy;
+using nn::huber_loss;
+using nn::kl_div;
+using nn::l1_loss;
+using nn::margin_ranking_loss;
+using nn::mse_loss;
+using nn::nll_loss;
+using nn::smooth_l1_loss;
+}  // namespace functional
+
 }  // namespace tg::nn
