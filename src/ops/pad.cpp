@@ -101,8 +101,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, const std::string& 
   for (size_t i = 0; i < pad.size() / 2; ++i) {
     const int64_t dim = x.dim() - 1 - static_cast<int64_t>(i);
     const int64_t before = pad[2 * i], after = pad[2 * i + 1];
+    if (before == 0 && after == 0) continue;  // nothing to pad, even in an empty dim
     check_amounts(x, dim, before, after, m, mode);
-    if (before == 0 && after == 0) continue;
     y = y.index_select(dim, source_positions(x.size(dim), before, after, m));
   }
   return y;
