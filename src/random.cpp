@@ -96,6 +96,16 @@ double Generator::normal() {
   return draw_normal(state_);
 }
 
+void Generator::uniform(double* out, int64_t n) {
+  const std::lock_guard lock(mutex_);
+  for (int64_t i = 0; i < n; ++i) out[i] = draw_uniform(state_);
+}
+
+void Generator::normal(double* out, int64_t n) {
+  const std::lock_guard lock(mutex_);
+  for (int64_t i = 0; i < n; ++i) out[i] = draw_normal(state_);
+}
+
 uint64_t Generator::below(uint64_t n) {
   if (n == 0) fail("Generator.below: n must be positive, got 0");
   const std::lock_guard lock(mutex_);

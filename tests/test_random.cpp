@@ -29,6 +29,22 @@ TEST_CASE("the sequence is fixed across platforms and library versions", "[rando
   CHECK(first == 0x99ec5f36cb75f2b4ULL);
 }
 
+TEST_CASE("a block of draws is the same values as one draw at a time", "[random]") {
+  tg::Generator one(7), block(7);
+  std::vector<double> expected, drawn(9001);  // odd, so a normal pair is split across calls
+  for (size_t i = 0; i < drawn.size(); ++i) expected.push_back(one.normal());
+  block.normal(drawn.data(), static_cast<int64_t>(drawn.size()));
+  CHECK(drawn == expected);
+  for (size_t i = 0; i < drawn.size(); ++i) expected[i] = one.uniform();
+  block.uniform(drawn.data(), static_cast<int64_t>(drawn.size()));
+  CHECK(drawn == expected);
+  // randn fills in blocks of 4096: across a block's edge it continues the same sequence.
+  tg::Generator a(8), b(8);
+  const std::vector<double> values =
+      tg::randn({5000}, {.dtype = tg::Dtype::Float64}, a).to_vector<double>();
+  for (const double v : values) REQUIRE(v == b.normal());
+}
+
 TEST_CASE("uniform and normal draws have the right moments", "[random]") {
   tg::manual_seed(7);
   const int n = 200000;

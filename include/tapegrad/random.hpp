@@ -27,6 +27,10 @@ class Generator {
   double uniform();
   /// Standard normal draw (Box–Muller; the second value of each pair is kept for the next call).
   double normal();
+  /// n draws into out: the values of n calls of uniform() / normal(), taken under one lock (so
+  /// another thread's draws cannot interleave with them).
+  void uniform(double* out, int64_t n);
+  void normal(double* out, int64_t n);
   /// Uniform integer in [0, n) without modulo bias.
   uint64_t below(uint64_t n);
   /// A uniformly random order of 0, 1, …, n − 1 (Fisher–Yates).

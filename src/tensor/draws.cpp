@@ -32,13 +32,21 @@ void require_random_dtype(Dtype dtype, const char* op) {
   if (!is_floating(dtype)) fail("{}: expected a floating dtype, got {}", op, dtype);
 }
 
-// A new floating tensor whose elements, in row-major order, are next.template operator()<T>().
-template <class F>
-Tensor draw_floating(Shape shape, const TensorOptions& options, F next) {
+// A new floating tensor whose elements, in row-major order, are convert<T>(draw) for draws
+// taken `draws(buffer, n)` a block at a time: one lock of the generator per block, not per
+// element (a lock per element was most of randn's time).
+template <class Draws, class Convert>
+Tensor draw_floating(Shape shape, const TensorOptions& options, Draws draws, Convert convert) {
   Tensor t = make_tensor(std::move(shape), options.dtype);
   const auto fill = [&]<class T>() {
     T* out = t.data<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) out[i] = next.template operator()<T>();
+    constexpr int64_t kBlock = 4096;
+    double block[kBlock];
+    for (int64_t start = 0; start < t.numel(); start += kBlock) {
+      const int64_t n = std::min(kBlock, t.numel() - start);
+      draws(block, n);
+      for (int64_t i = 0; i < n; ++i) out[start + i] = convert.template operator()<T>(block[i]);
+    }
   };
   if (options.dtype == Dtype::Float32) {
     fill.template operator()<float>();
@@ -52,8 +60,8 @@ Tensor draw_floating(Shape shape, const TensorOptions& options, F next) {
 // lo + (hi − lo)·u in T. Rounding (to double, then to Float32) can land on hi itself; the largest
 // T below hi keeps the interval half-open, as uniform_ and rand promise.
 template <class T>
-T uniform_value(Generator& generator, double lo, double hi) {
-  const T value = static_cast<T>(lo + (hi - lo) * generator.uniform());
+T uniform_value(double u, double lo, double hi) {
+  const T value = static_cast<T>(lo + (hi - lo) * u);
   if (value < static_cast<T>(hi) || !(lo < hi)) return value;
   return std::max(static_cast<T>(lo), std::nextafter(static_cast<T>(hi), static_cast<T>(lo)));
 }
@@ -61,15 +69,17 @@ T uniform_value(Generator& generator, double lo, double hi) {
 Tensor normal_tensor(Shape shape, const TensorOptions& options, Generator& generator,
                      const char* op) {
   require_random_dtype(options.dtype, op);
-  return draw_floating(std::move(shape), options,
-                       [&]<class T>() { return static_cast<T>(generator.normal()); });
+  return draw_floating(
+      std::move(shape), options, [&](double* out, int64_t n) { generator.normal(out, n); },
+      []<class T>(double v) { return static_cast<T>(v); });
 }
 
 Tensor uniform_tensor(Shape shape, const TensorOptions& options, Generator& generator,
                       const char* op) {
   require_random_dtype(options.dtype, op);
-  return draw_floating(std::move(shape), options,
-                       [&]<class T>() { return uniform_value<T>(generator, 0, 1); });
+  return draw_floating(
+      std::move(shape), options, [&](double* out, int64_t n) { generator.uniform(out, n); },
+      []<class T>(double u) { return uniform_value<T>(u, 0, 1); });
 }
 
 // The integers a dtype holds exactly, as torch's check_from_to_in_range
@@ -317,8 +327,9 @@ Tensor& Tensor::uniform_(double lo, double hi, Generator* generator) {
   if (lo > hi) fail("uniform_: expected lo <= hi, got lo = {} and hi = {}", lo, hi);
   if (!std::isfinite(hi - lo)) fail("uniform_: hi - lo overflows: lo = {} and hi = {}", lo, hi);
   Generator& source = generator ? *generator : default_generator();
-  const Tensor values = draw_floating(shape(), {.dtype = dtype()},
-                                      [&]<class T>() { return uniform_value<T>(source, lo, hi); });
+  const Tensor values = draw_floating(
+      shape(), {.dtype = dtype()}, [&](double* out, int64_t n) { source.uniform(out, n); },
+      [&]<class T>(double u) { return uniform_value<T>(u, lo, hi); });
   return detail::assign_in_place(*this, values, "uniform_");
 }
 
@@ -332,9 +343,9 @@ Tensor& Tensor::normal_(double mean, double std, Generator* generator) {
          dtype(), mean, std);
   }
   Generator& source = generator ? *generator : default_generator();
-  const Tensor values = draw_floating(shape(), {.dtype = dtype()}, [&]<class T>() {
-    return static_cast<T>(mean + std * source.normal());
-  });
+  const Tensor values = draw_floating(
+      shape(), {.dtype = dtype()}, [&](double* out, int64_t n) { source.normal(out, n); },
+      [&]<class T>(double v) { return static_cast<T>(mean + std * v); });
   return detail::assign_in_place(*this, values, "normal_");
 }
 
