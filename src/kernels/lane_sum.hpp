@@ -9,13 +9,13 @@
 
 namespace tg::detail {
 
-// Σ in[i] in an order fixed by n alone: lane l of 16 adds the elements i ≡ l (mod 16) in index
-// order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen independent
-// sums let the loop vectorize and run at memory speed, where one chain of dependent additions
-// waits an add's latency per element; the order depends on neither the CPU level (the same
-// additions at every width) nor the thread count (one thread).
-template <class T, class Acc = double>
-Acc lane_sum(const T* in, int64_t n) {
+// Σ term(i) for i < n in an order fixed by n alone: lane l of 16 adds the terms i ≡ l (mod 16)
+// in index order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen
+// independent sums let the loop vectorize and run at memory speed, where one chain of dependent
+// additions waits an add's latency per element; the order depends on neither the CPU level (the
+// same additions at every width) nor the thread count (one thread).
+template <class Acc, class Term>
+Acc lane_reduce(int64_t n, const Term& term) {
   constexpr int kLanes = 16;
   Acc total[kLanes] = {};
   at_cpu_level([&] {
@@ -23,9 +23,9 @@ Acc lane_sum(const T* in, int64_t n) {
     int64_t i = 0;
     for (; i + kLanes <= n; i += kLanes) {
 #pragma GCC unroll 16
-      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+      for (int l = 0; l < kLanes; ++l) lane[l] += term(i + l);
     }
-    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(in[i + l]);
+    for (int l = 0; i + l < n; ++l) lane[l] += term(i + l);
     for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
   });
   for (int width = kLanes / 2; width >= 1; width /= 2) {
@@ -34,25 +34,16 @@ Acc lane_sum(const T* in, int64_t n) {
   return total[0];
 }
 
+/// Σ in[i], added in Acc.
+template <class T, class Acc = double>
+Acc lane_sum(const T* in, int64_t n) {
+  return lane_reduce<Acc>(n, [in](int64_t i) { return static_cast<Acc>(in[i]); });
+}
+
 /// Σ a[i]·b[i], each product rounded in T and added in Acc, in lane_sum's order.
 template <class T, class Acc = double>
 Acc lane_dot(const T* a, const T* b, int64_t n) {
-  constexpr int kLanes = 16;
-  Acc total[kLanes] = {};
-  at_cpu_level([&] {
-    Acc lane[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-#pragma GCC unroll 16
-      for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<Acc>(a[i + l] * b[i + l]);
-    }
-    for (int l = 0; i + l < n; ++l) lane[l] += static_cast<Acc>(a[i + l] * b[i + l]);
-    for (int l = 0; l < kLanes; ++l) total[l] = lane[l];
-  });
-  for (int width = kLanes / 2; width >= 1; width /= 2) {
-    for (int l = 0; l < width; ++l) total[l] += total[l + width];
-  }
-  return total[0];
+  return lane_reduce<Acc>(n, [a, b](int64_t i) { return static_cast<Acc>(a[i] * b[i]); });
 }
 
 }  // namespace tg::detail

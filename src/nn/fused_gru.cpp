@@ -171,14 +171,7 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
   for (int64_t i = 0; i < l.steps; ++i) {
     const int64_t t = l.time(i);
     const Tensor prev = i == 0 ? h0 : rows_of(out, l.time(i - 1) * l.rows, l.rows, l.hidden);
-    gemm_into(prev, false, w_hh, true, gh, 0.0);
-    if (b_hh.defined()) {
-      T* p = gh.data<T>();
-      const T* b = b_hh.data<T>();
-      for (int64_t r = 0; r < l.rows; ++r, p += 3 * l.hidden) {
-        for (int64_t j = 0; j < 3 * l.hidden; ++j) p[j] = p[j] + b[j];
-      }
-    }
+    hidden_projection<T>(prev, w_hh, b_hh, gh);
     step_forward(gi.data<T>() + t * l.rows * 3 * l.hidden, gh.data<T>(), prev.data<T>(), l.rows,
                  l.hidden, out.data<T>() + t * l.count(), gates.data<T>() + t * 4 * l.count());
   }

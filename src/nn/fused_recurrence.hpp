@@ -48,6 +48,20 @@ const T* previous_state(const RecurrentLayer& l, int64_t i, const T* h0, const T
   return i == 0 ? h0 : hs + l.time(i - 1) * l.count();
 }
 
+/// gh = prev·W_hhᵀ + b_hh for one step, into gh [N, G·H] (b_hh may be undefined): the GEMM,
+/// then the bias added to each row, as linear() rounds it.
+template <class T>
+void hidden_projection(const Tensor& prev, const Tensor& w_hh, const Tensor& b_hh, Tensor& gh) {
+  gemm_into(prev, false, w_hh, true, gh, 0.0);
+  if (!b_hh.defined()) return;
+  const int64_t rows = gh.size(0), wide = gh.size(1);
+  T* p = gh.data<T>();
+  const T* b = b_hh.data<T>();
+  for (int64_t r = 0; r < rows; ++r, p += wide) {
+    for (int64_t j = 0; j < wide; ++j) p[j] = p[j] + b[j];
+  }
+}
+
 /// {d weight_hh, d bias_hh (undefined unless need_b)} from the gradients of every step's
 /// pre-activations d_pre [T, N, G·H]: Σ_t d_preₜᵀ · h_prevₜ as one GEMM over all steps (the
 /// states before each step gathered in time order), and the column sums of d_pre.

@@ -53,14 +53,7 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
     const int64_t t = l.time(i);
     const Tensor prev =
         i == 0 ? h0 : share_storage(out, {l.rows, l.hidden}, l.time(i - 1) * l.count());
-    gemm_into(prev, false, w_hh, true, gh, 0.0);
-    if (b_hh.defined()) {
-      T* p = gh.data<T>();
-      const T* b = b_hh.data<T>();
-      for (int64_t r = 0; r < l.rows; ++r, p += l.hidden) {
-        for (int64_t j = 0; j < l.hidden; ++j) p[j] = p[j] + b[j];
-      }
-    }
+    hidden_projection<T>(prev, w_hh, b_hh, gh);
     step_forward(gi.data<T>() + t * l.count(), gh.data<T>(), l.count(), relu,
                  out.data<T>() + t * l.count());
   }
