@@ -13,10 +13,17 @@ namespace tg::detail {
 // in index order, then the lanes are added pairwise (l += l + 8, then + 4, + 2, + 1). Sixteen
 // independent sums let the loop vectorize and run at memory speed, where one chain of dependent
 // additions waits an add's latency per element; the order depends on neither the CPU level (the
-// same additions at every width) nor the thread count (one thread).
+// same additions at every width) nor the thread count (one thread). Fewer than 16 terms are
+// added in index order, with no dispatch: a reduction over very short runs (a layer_norm row of 8,
+// a conv2d bias gradient over 1×1 outputs) would otherwise spend its time setting lanes up.
 template <class Acc, class Term>
 Acc lane_reduce(int64_t n, const Term& term) {
   constexpr int kLanes = 16;
+  if (n < kLanes) {
+    Acc sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += term(i);
+    return sum;
+  }
   Acc total[kLanes] = {};
   at_cpu_level([&] {
     Acc lane[kLanes] = {};  // a local array, so the sums stay in registers
