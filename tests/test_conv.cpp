@@ -155,6 +155,49 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
   });
 }
 
+// The fused conv2d multiplies a few samples' columns at once when the output is small and one
+// sample's when it is large (src/ops/conv.cpp): a batch gives, sample for sample, what each
+// sample gives alone, for outputs of 1, 20 and 256 positions, across chunks of 16 samples, with
+// groups, stride and dilation.
+TEST_CASE("conv2d gives a batch's samples what it gives each sample alone, at every output size",
+          "[conv]") {
+  tg::manual_seed(35);
+  struct Geometry {
+    tg::Shape x, weight;
+    F::ConvOptions options;
+  };
+  const std::vector<Geometry> geometries = {
+      {{37, 4, 3, 3}, {6, 4, 3, 3}, {}},
+      {{37, 4, 6, 7}, {6, 2, 3, 3}, {.groups = 2}},
+      {{21, 2, 9, 9}, {4, 2, 2, 2}, {.stride = 2, .dilation = 2}},
+      {{3, 2, 18, 18}, {3, 2, 3, 3}, {.padding = 1}},
+  };
+  const auto max_abs_diff = [](const Tensor& a, const Tensor& b) {
+    return (a - b).abs().max().item<double>();
+  };
+  for (const Geometry& geometry : geometries) {
+    INFO("x " << tg::shape_str(geometry.x) << ", weight " << tg::shape_str(geometry.weight));
+    const Tensor x = randn64(geometry.x), w = randn64(geometry.weight);
+    const Tensor b = randn64({geometry.weight[0]});
+    const Tensor y = F::conv2d(x, w, b, geometry.options);
+    const Tensor gy = tg::randn(y.shape(), {.dtype = tg::Dtype::Float64});
+    const std::vector<Tensor> grads = tg::grad(y, {x, w, b}, gy);
+    Tensor dw = tg::zeros_like(w), db = tg::zeros_like(b);
+    for (int64_t s = 0; s < x.size(0); ++s) {
+      const Tensor xs = x.narrow(0, s, 1).detach().set_requires_grad();
+      const Tensor ys = F::conv2d(xs, w, b, geometry.options);
+      const Tensor gys = gy.narrow(0, s, 1);
+      const std::vector<Tensor> alone = tg::grad(ys, {xs, w, b}, gys);
+      CHECK(max_abs_diff(ys, y.narrow(0, s, 1)) < 1e-13);
+      CHECK(max_abs_diff(alone[0], grads[0].narrow(0, s, 1)) < 1e-13);
+      dw = dw + alone[1];
+      db = db + alone[2];
+    }
+    CHECK(max_abs_diff(dw, grads[1]) < 1e-11);
+    CHECK(max_abs_diff(db, grads[2]) < 1e-11);
+  }
+}
+
 TEST_CASE("Conv and pool modules: torch's parameter shapes, init bounds and output shapes",
           "[conv]") {
   tg::manual_seed(33);

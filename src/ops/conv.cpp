@@ -1,6 +1,7 @@
-// conv2d / conv1d as im2col + GEMM, a fused op: for each sample and group, the columns
-// [C·kH·kW, L] of its input (one per output position, padding read as 0) are built in a buffer
-// and multiplied by the weight viewed as [O, C·kH·kW]. The backward rebuilds the columns for
+// conv2d / conv1d as im2col + GEMM, a fused op: for each group and each sample (or a few
+// samples side by side when the output is small), the columns [C·kH·kW, L] of its input (one per
+// output position, padding read as 0) are built in a buffer and multiplied by the weight viewed
+// as [O, C·kH·kW]. The backward rebuilds the columns for
 // the weight's gradient (g·colsᵀ), scatters Wᵀ·g back through them for the input's (col2im),
 // and sums g for the bias's. Its composed form (im2col as a recorded gather, one batched matmul)
 // gives the recorded backward under create_graph.
@@ -158,12 +159,13 @@ InsideRange inside_range(int64_t out_w, int64_t stride, int64_t offset, int64_t 
   return {std::min(first, last), last};
 }
 
-// Visits the columns [K, L] of one [C, H, W] block a row segment at a time: for each column row
+// Visits the columns [K, L] of one [C, H, W] block a row segment at a time, in a buffer whose
+// rows are `ld` ≥ L long (the columns of several samples side by side): for each column row
 // (c, ki, kj) and output row oh, inside(dst, src, range) where dst is the segment's first entry
 // and src the input offset of output column 0 (valid for the columns in range), or
 // padding(dst) when the whole segment reads padding.
 template <class Inside, class Padding>
-void for_each_segment(const ConvGeometry& g, Inside inside, Padding padding) {
+void for_each_segment(const ConvGeometry& g, int64_t ld, Inside inside, Padding padding) {
   int64_t row = 0;
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t ki = 0; ki < g.kh; ++ki) {
@@ -172,7 +174,7 @@ void for_each_segment(const ConvGeometry& g, Inside inside, Padding padding) {
         const InsideRange range = inside_range(g.out_w, g.sw, offset, g.w);
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + ki * g.dh;
-          const int64_t dst = row * g.l() + oh * g.out_w;
+          const int64_t dst = row * ld + oh * g.out_w;
           if (ih < 0 || ih >= g.h) {
             padding(dst);
           } else {
@@ -185,10 +187,10 @@ void for_each_segment(const ConvGeometry& g, Inside inside, Padding padding) {
 }
 
 template <class T>
-void im2col_block(const T* x, const ConvGeometry& g, T* cols) {
+void im2col_block(const T* x, const ConvGeometry& g, T* cols, int64_t ld) {
   const int64_t out_w = g.out_w, stride = g.sw;
   for_each_segment(
-      g,
+      g, ld,
       [&](int64_t dst, int64_t src, InsideRange r) {
         T* d = cols + dst;
         std::fill(d, d + r.first, T(0));
@@ -203,10 +205,10 @@ void im2col_block(const T* x, const ConvGeometry& g, T* cols) {
 }
 
 template <class T>
-void col2im_block(const T* cols, const ConvGeometry& g, T* dx) {
+void col2im_block(const T* cols, const ConvGeometry& g, int64_t ld, T* dx) {
   const int64_t stride = g.sw;
   for_each_segment(
-      g,
+      g, ld,
       [&](int64_t dst, int64_t src, InsideRange r) {
         const T* d = cols + dst;
         if (stride == 1) {  // contiguous: the compiler vectorizes the sum
@@ -250,33 +252,103 @@ void run_chunks(int64_t samples, int parts, const F& f) {
   });
 }
 
-// One columns buffer [K, L] per part.
-std::vector<Tensor> column_buffers(int parts, const ConvGeometry& g, Dtype dtype) {
+// Within a chunk, the columns of a few consecutive samples are built side by side and share one
+// GEMM: enough of them for kMinColumns columns, so that a small output (an L of 1 to a few
+// dozen, late in a CNN) makes one wide product instead of many thin ones, which run far below
+// the GEMM's speed. A large output keeps one sample per GEMM and writes into y directly. The
+// count depends on the geometry alone, so the bits do not depend on the thread count.
+constexpr int64_t kMinColumns = 256;
+
+int64_t batch_samples(const ConvGeometry& g) {
+  return std::clamp<int64_t>((kMinColumns + g.l() - 1) / g.l(), 1, kChunkSamples);
+}
+
+// One buffer [rows, batch_samples · L] per part.
+std::vector<Tensor> part_buffers(int parts, int64_t rows, const ConvGeometry& g, Dtype dtype) {
   std::vector<Tensor> buffers;
-  for (int p = 0; p < parts; ++p) buffers.push_back(make_tensor({g.k(), g.l()}, dtype));
+  for (int p = 0; p < parts; ++p)
+    buffers.push_back(make_tensor({rows, batch_samples(g) * g.l()}, dtype));
   return buffers;
+}
+
+// The samples [first, first + count) of a chunk, one GEMM's worth, and group gi's views of them.
+struct SampleBatch {
+  int64_t first, count, group;
+  int64_t width(const ConvGeometry& g) const { return count * g.l(); }
+};
+
+// Group gi's [K, count · L] columns of the batch's samples, sample j's in columns [j·L, (j+1)·L).
+template <class T>
+Tensor batch_columns(const Tensor& x, const ConvGeometry& g, const SampleBatch& b, int64_t groups,
+                     Tensor& buffer) {
+  const int64_t width = b.width(g);
+  for (int64_t j = 0; j < b.count; ++j) {
+    const T* in = x.data<T>() + ((b.first + j) * groups + b.group) * g.c * g.h * g.w;
+    im2col_block(in, g, buffer.data<T>() + j * g.l(), width);
+  }
+  return block(buffer, g.k(), width, 0);
+}
+
+// Group gi's [O/G, count · L] product of the batch added into y [N, O, L] (holding the bias) or
+// copied there (no bias).
+template <class T>
+void scatter_product(const T* product, const ConvGeometry& g, const SampleBatch& b, int64_t out,
+                     int64_t per_group, bool onto_bias, T* y) {
+  const int64_t l = g.l(), width = b.width(g);
+  for (int64_t j = 0; j < b.count; ++j) {
+    for (int64_t ch = 0; ch < per_group; ++ch) {
+      T* __restrict to = y + ((b.first + j) * out + b.group * per_group + ch) * l;
+      const T* __restrict from = product + ch * width + j * l;
+      for (int64_t i = 0; i < l; ++i) to[i] = onto_bias ? to[i] + from[i] : from[i];
+    }
+  }
+}
+
+// The gradient of group gi's outputs of the batch, gathered from gy [N, O, L] into a
+// [O/G, count · L] block laid out as the product.
+template <class T>
+void gather_gradient(const T* gy, const ConvGeometry& g, const SampleBatch& b, int64_t out,
+                     int64_t per_group, T* wide) {
+  const int64_t l = g.l(), width = b.width(g);
+  for (int64_t j = 0; j < b.count; ++j) {
+    for (int64_t ch = 0; ch < per_group; ++ch) {
+      const T* from = gy + ((b.first + j) * out + b.group * per_group + ch) * l;
+      std::copy(from, from + l, wide + ch * width + j * l);
+    }
+  }
 }
 
 template <class T>
 Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const ConvGeometry& g, int64_t groups) {
-  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
+  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups, l = g.l();
+  const int64_t batch = batch_samples(g);
   Tensor y = make_tensor({n, out, g.out_h, g.out_w}, x.dtype());
   const int parts = part_count(chunk_count(n));
-  std::vector<Tensor> cols = column_buffers(parts, g, x.dtype());
+  std::vector<Tensor> cols = part_buffers(parts, g.k(), g, x.dtype());
+  std::vector<Tensor> products = part_buffers(batch > 1 ? parts : 0, per_group, g, x.dtype());
   run_chunks(n, parts, [&](int part, int64_t, int64_t first, int64_t end) {
-    for (int64_t s = first; s < end; ++s) {
-      // The bias first, then the GEMM adds onto it (beta 1): no pass that zeroes y.
+    for (int64_t s = first; s < end; s += batch) {
+      const int64_t count = std::min(batch, end - s);
+      // The bias first, then the products add onto it: no pass that zeroes y.
       if (bias.defined()) {
-        T* py = y.data<T>() + s * out * g.l();
+        T* py = y.data<T>() + s * out * l;
         const T* pb = bias.data<T>();
-        for (int64_t ch = 0; ch < out; ++ch, py += g.l()) std::fill(py, py + g.l(), pb[ch]);
+        for (int64_t row = 0; row < count * out; ++row, py += l)
+          std::fill(py, py + l, pb[row % out]);
       }
       for (int64_t gi = 0; gi < groups; ++gi) {
-        im2col_block(x.data<T>() + (s * groups + gi) * g.c * g.h * g.w, g, cols[part].data<T>());
-        Tensor y_block = block(y, per_group, g.l(), (s * out + gi * per_group) * g.l());
-        gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), false, cols[part], false,
-                  y_block, bias.defined() ? 1.0 : 0.0);
+        const SampleBatch b{s, count, gi};
+        const Tensor columns = batch_columns<T>(x, g, b, groups, cols[part]);
+        const Tensor w_block = block(weight, per_group, g.k(), gi * per_group * g.k());
+        if (count == 1) {
+          Tensor y_block = block(y, per_group, l, (s * out + gi * per_group) * l);
+          gemm_into(w_block, false, columns, false, y_block, bias.defined() ? 1.0 : 0.0);
+        } else {
+          Tensor product = block(products[part], per_group, b.width(g), 0);
+          gemm_into(w_block, false, columns, false, product, 0.0);
+          scatter_product(product.data<T>(), g, b, out, per_group, bias.defined(), y.data<T>());
+        }
       }
     }
   });
@@ -287,7 +359,8 @@ Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
 template <class T>
 Grads fused_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, bool need_x,
                      bool need_w, bool need_b, const ConvGeometry& g, int64_t groups) {
-  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups;
+  const int64_t n = x.size(0), out = weight.size(0), per_group = out / groups, l = g.l();
+  const int64_t batch = batch_samples(g);
   const int64_t chunks = chunk_count(n);
   const int parts = part_count(chunks);
   Grads grads(3);
@@ -296,22 +369,31 @@ Grads fused_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, bo
   for (int64_t c = 0; need_w && c < chunks; ++c) {
     dw_shares.push_back(zeros(weight.shape(), {.dtype = x.dtype()}));
   }
-  std::vector<Tensor> cols = column_buffers(parts, g, x.dtype());
+  std::vector<Tensor> cols = part_buffers(parts, g.k(), g, x.dtype());
+  std::vector<Tensor> gathered = part_buffers(batch > 1 ? parts : 0, per_group, g, x.dtype());
   run_chunks(n, parts, [&](int part, int64_t chunk, int64_t first, int64_t end) {
-    Tensor& buffer = cols[part];
-    for (int64_t s = first; s < end; ++s) {
+    for (int64_t s = first; s < end; s += batch) {
+      const int64_t count = std::min(batch, end - s);
       for (int64_t gi = 0; gi < groups; ++gi) {
-        const int64_t x_at = (s * groups + gi) * g.c * g.h * g.w;
-        const Tensor gy_block = block(gy, per_group, g.l(), (s * out + gi * per_group) * g.l());
+        const SampleBatch b{s, count, gi};
+        Tensor gy_block = block(gy, per_group, l, (s * out + gi * per_group) * l);
+        if (count > 1) {
+          gy_block = block(gathered[part], per_group, b.width(g), 0);
+          gather_gradient(gy.data<T>(), g, b, out, per_group, gy_block.data<T>());
+        }
         if (need_w) {
-          im2col_block(x.data<T>() + x_at, g, buffer.data<T>());
+          const Tensor columns = batch_columns<T>(x, g, b, groups, cols[part]);
           Tensor dw_block = block(dw_shares[chunk], per_group, g.k(), gi * per_group * g.k());
-          gemm_into(gy_block, false, buffer, true, dw_block, 1.0);
+          gemm_into(gy_block, false, columns, true, dw_block, 1.0);
         }
         if (need_x) {
+          Tensor columns = block(cols[part], g.k(), b.width(g), 0);
           gemm_into(block(weight, per_group, g.k(), gi * per_group * g.k()), true, gy_block, false,
-                    buffer, 0.0);
-          col2im_block(buffer.data<T>(), g, grads[0].data<T>() + x_at);
+                    columns, 0.0);
+          for (int64_t j = 0; j < count; ++j) {
+            T* dx = grads[0].data<T>() + ((s + j) * groups + gi) * g.c * g.h * g.w;
+            col2im_block(columns.data<T>() + j * l, g, b.width(g), dx);
+          }
         }
       }
     }
