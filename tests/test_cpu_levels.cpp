@@ -148,7 +148,7 @@ TEST_CASE("column sums (bias gradients) give the baseline's bits", "[cpu_level]"
   }
 }
 
-TEST_CASE("lane sums (sum, conv2d's bias gradient, layer_norm) give the baseline's bits",
+TEST_CASE("lane sums (sum, conv2d's bias gradient, the norms) give the baseline's bits",
           "[cpu_level]") {
   if (!tg::testing::requested_cpu_level_runs()) return;
   tg::manual_seed(4);
@@ -168,6 +168,11 @@ TEST_CASE("lane sums (sum, conv2d's bias gradient, layer_norm) give the baseline
     const Tensor normed = tg::nn::F::layer_norm(rows * 5.0 + 3.0, {37}, gamma);
     out.push_back(normed.to(tg::Dtype::Float64).to_vector<double>());
     for (const Tensor& g : tg::grad((normed * normed * normed).sum(), {rows, gamma})) {
+      out.push_back(g.to(tg::Dtype::Float64).to_vector<double>());
+    }
+    const Tensor batch = tg::nn::F::batch_norm(image, {}, {}, bias.narrow(0, 0, 2), {}, true);
+    out.push_back(batch.to(tg::Dtype::Float64).to_vector<double>());
+    for (const Tensor& g : tg::grad((batch * batch * batch).sum(), {image, bias})) {
       out.push_back(g.to(tg::Dtype::Float64).to_vector<double>());
     }
     return out;

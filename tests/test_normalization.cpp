@@ -3,6 +3,7 @@
 // their parameters, buffers, modes and errors. Also tg::nn::init.
 
 #include "helpers.hpp"
+#include "nn/fused_batch_norm.hpp"
 #include "nn/fused_layer_norm.hpp"
 #include "scratch.hpp"
 #include "tensor_api_fixture.hpp"
@@ -120,6 +121,53 @@ TEST_CASE("the fused layer_norm computes its composed form", "[normalization]") 
     for (size_t k = 0; k < a.size(); ++k) {
       const std::vector<double> x = a[k].to_vector<double>(), y = c[k].to_vector<double>();
       for (size_t i = 0; i < x.size(); ++i) CHECK(x[i] == Approx(y[i]).margin(tolerance));
+    }
+  }
+}
+
+namespace {
+
+std::vector<std::pair<Dtype, tg::Shape>> dtype_and_shape(const std::vector<tg::Shape>& shapes) {
+  std::vector<std::pair<Dtype, tg::Shape>> all;
+  for (const Dtype dtype : {Dtype::Float32, Dtype::Float64}) {
+    for (const tg::Shape& shape : shapes) all.emplace_back(dtype, shape);
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("the fused batch_norm computes its composed form, batch and given statistics",
+          "[normalization]") {
+  tg::manual_seed(39);
+  // Runs of 24 values per channel and sample (BatchNorm2d), of 1 (BatchNorm1d on [N, C]) and 3.
+  const std::vector<tg::Shape> shapes = {{5, 3, 4, 6}, {37, 3}, {6, 3, 3}};
+  for (const auto& [dtype, shape] : dtype_and_shape(shapes)) {
+    const auto leaf = [dtype](tg::Shape shape) {
+      return tg::randn(std::move(shape)).to(dtype).set_requires_grad();
+    };
+    Tensor x = leaf(shape), w = leaf({3}), b = leaf({3});
+    const Tensor shifted = x * 2.0 + 50.0;  // far from zero mean
+    const Tensor gy = tg::randn(shape).to(dtype);
+    const tg::nn::detail::ChannelStats given{tg::randn({3}).to(dtype) + 50.0,
+                                             tg::rand({3}).to(dtype) + 0.5};
+    for (const bool batch_statistics : {true, false}) {
+      const tg::nn::detail::ChannelStats stats =
+          batch_statistics ? tg::nn::detail::ChannelStats{} : given;
+      const Tensor fused = tg::nn::detail::batch_norm_channels(shifted, stats, w, b, 1e-5, nullptr);
+      const Tensor composed =
+          tg::nn::detail::composed_batch_norm_channels(shifted, stats, w, b, 1e-5);
+      const double tolerance = dtype == Dtype::Float32 ? 2e-4 : 1e-11;
+      INFO(tg::dtype_name(dtype) << " " << tg::shape_str(shape)
+                                 << (batch_statistics ? ", batch statistics" : ", given"));
+      const std::vector<double> y1 = fused.to_vector<double>(), y2 = composed.to_vector<double>();
+      for (size_t i = 0; i < y1.size(); ++i) CHECK(y1[i] == Approx(y2[i]).margin(tolerance));
+      const std::vector<Tensor> a = tg::grad(fused, {x, w, b}, gy, /*retain_graph=*/true);
+      const std::vector<Tensor> c = tg::grad(composed, {x, w, b}, gy, /*retain_graph=*/true);
+      for (size_t k = 0; k < a.size(); ++k) {
+        const std::vector<double> p = a[k].to_vector<double>(), q = c[k].to_vector<double>();
+        for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == Approx(q[i]).margin(tolerance));
+      }
     }
   }
 }

@@ -4,23 +4,16 @@
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "nn/fused_batch_norm.hpp"
 #include "nn/fused_layer_norm.hpp"
 
 #include <cmath>
 
-// layer_norm is a fused op (src/nn/fused_layer_norm.hpp); batch_norm is built from recorded ops
-// (reshape, mean, sub, mul, 1/sqrt), so its gradients, and gradients of gradients, come from the
-// tape.
+// layer_norm and batch_norm's normalization are fused ops (src/nn/fused_layer_norm.hpp,
+// fused_batch_norm.hpp); this file checks their arguments and moves the running statistics.
 
 namespace tg::nn {
 namespace {
-
-// The shape [1, C, 1, …] that broadcasts a per-channel vector over x.
-Shape channel_shape(const Tensor& x) {
-  Shape shape(static_cast<size_t>(x.dim()), 1);
-  shape[1] = x.size(1);
-  return shape;
-}
 
 void check_vector(const Tensor& t, int64_t size, const char* what, const char* op) {
   if (t.defined() && t.shape() != Shape{size}) {
@@ -74,35 +67,26 @@ Tensor functional::batch_norm(const Tensor& x, const Tensor& running_mean,
   if (running_mean.defined() != running_var.defined()) {
     fail("batch_norm: running_mean and running_var must both be given or both be omitted");
   }
-  const Shape per_channel = channel_shape(x);
-  Tensor y;
-  if (training || !running_mean.defined()) {
-    const int64_t count = x.numel() / std::max<int64_t>(channels, 1);
-    if (count <= 1) {
-      fail("batch_norm: expected more than 1 value per channel when training, got input {}",
-           shape_str(x.shape()));
-    }
-    // Channels first, then one row of N·H·W values per channel.
-    const Tensor rows = x.transpose(0, 1).reshape({channels, -1});
-    const Tensor mean = rows.mean(1, /*keepdim=*/true);
-    const Tensor centered = rows - mean;
-    const Tensor variance = (centered * centered).mean(1, /*keepdim=*/true);
-    y = (x - mean.reshape(per_channel)) / sqrt(variance.reshape(per_channel) + eps);
-    if (training && running_mean.defined()) {
-      // ATen's update: new = momentum·batch + (1 − momentum)·old, with the unbiased variance.
-      NoGradGuard no_grad;
-      const double m = momentum.value_or(1.0);
-      const Tensor unbiased = variance.detach().reshape({channels}) *
-                              (static_cast<double>(count) / static_cast<double>(count - 1));
-      Tensor mean_out = running_mean, var_out = running_var;
-      mean_out.copy_(m * mean.detach().reshape({channels}) + (1 - m) * running_mean);
-      var_out.copy_(m * unbiased + (1 - m) * running_var);
-    }
-  } else {
-    y = (x - running_mean.reshape(per_channel)) / sqrt(running_var.reshape(per_channel) + eps);
+  if (!(training || !running_mean.defined())) {
+    return detail::batch_norm_channels(x, {running_mean, running_var}, weight, bias, eps, nullptr);
   }
-  if (weight.defined()) y = y * weight.reshape(per_channel);
-  if (bias.defined()) y = y + bias.reshape(per_channel);
+  const int64_t count = x.numel() / std::max<int64_t>(channels, 1);
+  if (count <= 1) {
+    fail("batch_norm: expected more than 1 value per channel when training, got input {}",
+         shape_str(x.shape()));
+  }
+  detail::ChannelStats batch;
+  Tensor y = detail::batch_norm_channels(x, {}, weight, bias, eps, &batch);
+  if (training && running_mean.defined()) {
+    // ATen's update: new = momentum·batch + (1 − momentum)·old, with the unbiased variance.
+    NoGradGuard no_grad;
+    const double m = momentum.value_or(1.0);
+    const Tensor unbiased =
+        batch.variance * (static_cast<double>(count) / static_cast<double>(count - 1));
+    Tensor mean_out = running_mean, var_out = running_var;
+    mean_out.copy_(m * batch.mean + (1 - m) * running_mean);
+    var_out.copy_(m * unbiased + (1 - m) * running_var);
+  }
   return y;
 }
 
