@@ -40,6 +40,14 @@ F::ConvOptions conv_options(const FixtureCase& c) {
           .padding_mode = text_option(c, "padding_mode", "zeros")};
 }
 
+F::ConvTransposeOptions conv_transpose_options(const FixtureCase& c) {
+  return {.stride = pair(c, "stride"),
+          .padding = pair(c, "padding"),
+          .output_padding = pair(c, "output_padding"),
+          .groups = option_list(c, "groups")[0],
+          .dilation = pair(c, "dilation")};
+}
+
 Tensor optional_input(const Inputs& in, const char* name) {
   const auto it = in.find(name);
   return it == in.end() ? Tensor{} : it->second;
@@ -57,6 +65,16 @@ TEST_CASE("conv, pooling and pad match PyTorch 1.13 with their gradients", "[con
       {"conv1d",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
          return {F::conv1d(in.at("x"), in.at("weight"), in.at("bias"), conv_options(c))};
+       }},
+      {"conv_transpose2d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::conv_transpose2d(in.at("x"), in.at("weight"), optional_input(in, "bias"),
+                                     conv_transpose_options(c))};
+       }},
+      {"conv_transpose1d",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::conv_transpose1d(in.at("x"), in.at("weight"), optional_input(in, "bias"),
+                                     conv_transpose_options(c))};
        }},
       {"max_pool2d",
        [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
@@ -147,6 +165,21 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
          return F::conv2d(h, in[1], {}, {.padding = {1, 2}, .padding_mode = "reflect"});
        },
        {randn64({1, 2, 5, 5}), randn64({2, 2, 2, 3}), randn64({2})}},
+      {"conv_transpose2d stride output_padding groups dilation",
+       [](const V& in) {
+         return F::conv_transpose2d(in[0], in[1], in[2],
+                                    {.stride = {2, 1},
+                                     .padding = {1, 0},
+                                     .output_padding = {1, 1},
+                                     .groups = 2,
+                                     .dilation = {1, 2}});
+       },
+       {randn64({2, 4, 3, 3}), randn64({4, 1, 3, 2}), randn64({2})}},
+      {"conv_transpose1d unbatched, after a conv1d",
+       [](const V& in) {
+         return F::conv_transpose1d(F::conv1d(in[0], in[1]), in[1], {}, {.stride = 2});
+       },
+       {randn64({2, 6}), randn64({3, 2, 2})}},
       {"conv1d padding same and padding_mode circular",
        [](const V& in) {
          return F::conv1d(in[0], in[1], in[2], {.padding = "same", .padding_mode = "circular"});
@@ -224,6 +257,50 @@ TEST_CASE("Conv and pool modules: torch's parameter shapes, init bounds and outp
         tg::Shape{3, 2, 5});
 }
 
+TEST_CASE("ConvTranspose modules: torch's parameter shapes, init bounds and output shapes",
+          "[conv]") {
+  tg::manual_seed(37);
+  // DCGAN's generator block: 4×4 kernel, stride 2, padding 1 doubles the size.
+  tg::nn::ConvTranspose2d up(8, 6, 4, {.stride = 2, .padding = 1, .groups = 2});
+  CHECK(up.weight.shape() == tg::Shape{8, 3, 4, 4});
+  CHECK(up.bias.shape() == tg::Shape{6});
+  const double bound = 1 / std::sqrt(3.0 * 4 * 4);  // torch's fan_in of [in, out/groups, kH, kW]
+  CHECK(up.weight.abs().max().item<double>() <= bound);
+  CHECK(up.weight.abs().max().item<double>() > 0.8 * bound);
+  CHECK(up.bias.abs().max().item<double>() <= bound);
+  const auto names = up.named_parameters();
+  REQUIRE(names.size() == 2);
+  CHECK(names[0].first == "weight");
+  CHECK(names[1].first == "bias");
+  CHECK(up.forward(tg::randn({5, 8, 7, 7})).shape() == tg::Shape{5, 6, 14, 14});
+  tg::nn::ConvTranspose2d padded_out(2, 3, {3, 2},
+                                     {.stride = {2, 3}, .output_padding = {1, 2}, .bias = false});
+  CHECK_FALSE(padded_out.bias.defined());
+  CHECK(padded_out.forward(tg::randn({2, 4, 5})).shape() == tg::Shape{3, 10, 16});
+  tg::nn::ConvTranspose1d one(3, 5, 4, {.stride = 3, .dilation = 2});
+  CHECK(one.weight.shape() == tg::Shape{3, 5, 4});
+  CHECK(one.forward(tg::randn({2, 3, 6})).shape() == tg::Shape{2, 5, 22});
+}
+
+TEST_CASE("conv_transpose2d is the adjoint of conv2d: <conv(a), b> = <a, conv_transpose(b)>",
+          "[conv]") {
+  tg::manual_seed(41);
+  const Tensor a = randn64({3, 4, 9, 8}), w = randn64({6, 2, 3, 2});
+  const F::ConvOptions conv{.stride = {2, 3}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 2};
+  const Tensor y = F::conv2d(a, w, {}, conv);
+  const Tensor b = randn64(y.shape());
+  // output_padding restores the rows and columns a strided conv2d drops: 9 and 8 again.
+  const Tensor back = F::conv_transpose2d(b, w, {},
+                                          {.stride = {2, 3},
+                                           .padding = {1, 1},
+                                           .output_padding = {0, 1},
+                                           .groups = 2,
+                                           .dilation = {1, 2}});
+  REQUIRE(back.shape() == a.shape());
+  const double lhs = (y * b).sum().item<double>(), rhs = (a * back).sum().item<double>();
+  CHECK(lhs == Approx(rhs).epsilon(1e-12));
+}
+
 TEST_CASE("max_pool2d sends the gradient to the first maximum of a window, as torch", "[conv]") {
   Tensor x = tg::testing::leaf64({1, 3, 3, 2}, {1, 1, 2, 2});
   F::max_pool2d(x, 2).sum().backward();
@@ -280,6 +357,30 @@ TEST_CASE("conv and pooling reject bad shapes and options with tg::Error", "[con
                  "Conv2d: out_channels=3 must be divisible by groups=2");
   CHECK_TG_ERROR(F::conv1d(tg::zeros({1, 3, 5}), tg::zeros({2, 3, 2}), {}, {.stride = {1, 2}}),
                  "conv1d: stride must be one number");
+  tg::nn::ConvTranspose2d up(3, 4, 3);
+  CHECK_TG_ERROR(up.forward(tg::zeros({8, 1, 5, 5})),
+                 "ConvTranspose2d: expected input [N, 3, H, W], got [8, 1, 5, 5]");
+  CHECK_TG_ERROR(F::conv_transpose2d(tg::zeros({1, 2, 5, 5}), up.weight),
+                 "conv_transpose2d: given transposed=1, weight of size [3, 4, 3, 3], expected "
+                 "input [1, 2, 5, 5] to have 3 channels, but got 2 channels instead");
+  CHECK_TG_ERROR(F::conv_transpose2d(tg::zeros({1, 3, 5, 5}), up.weight, {}, {.output_padding = 1}),
+                 "conv_transpose2d: output padding must be smaller than either stride or "
+                 "dilation, but got output_padding (1, 1), stride (1, 1), dilation (1, 1)");
+  CHECK_TG_ERROR(F::conv_transpose2d(tg::zeros({1, 3, 1, 1}), up.weight, {}, {.padding = 2}),
+                 "conv_transpose2d: given input size per channel: (1 x 1). Calculated output "
+                 "size per channel: (-1 x -1). Output size is too small");
+  CHECK_TG_ERROR(F::conv_transpose2d(tg::zeros({1, 3, 5, 5}), up.weight, tg::zeros({3})),
+                 "conv_transpose2d: expected bias [4], got [3]");
+  CHECK_TG_ERROR(F::conv_transpose2d(tg::zeros({1, 3, 5, 5}), up.weight, {}, {.groups = 2}),
+                 "conv_transpose2d: given groups=2, expected weight [3, 4, 3, 3] to be divisible "
+                 "by 2 at dimension 0");
+  CHECK_TG_ERROR(tg::nn::ConvTranspose2d(3, 4, 3, {.groups = 2}),
+                 "ConvTranspose2d: in_channels=3 must be divisible by groups=2");
+  CHECK_TG_ERROR(
+      F::conv_transpose1d(tg::zeros({1, 3, 5}), tg::zeros({3, 2, 2}), {}, {.stride = {1, 2}}),
+      "conv_transpose1d: stride must be one number");
+  CHECK_TG_ERROR(F::conv_transpose1d(tg::zeros({1, 3, 5, 5}), tg::zeros({3, 2, 2})),
+                 "conv_transpose1d: expected 2D (unbatched) or 3D (batched) input");
   CHECK_TG_ERROR(F::max_pool2d(tg::zeros({1, 1, 4, 4}), 2, 2, 2),
                  "max_pool2d: pad should be at least 0 and at most half of kernel size");
   CHECK_TG_ERROR(F::avg_pool2d(tg::zeros({1, 1, 2, 2}), 3), "avg_pool2d: output size is too small");

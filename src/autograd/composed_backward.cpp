@@ -3,7 +3,6 @@
 #include <tapegrad/autograd.hpp>
 
 namespace tg::detail {
-namespace {
 
 // A recorded identity: a new node between the input and the composed form, so the pass below
 // asks for interior tensors newer than every op of the enclosing backward pass, and tg::grad
@@ -11,8 +10,6 @@ namespace {
 Tensor alias(const Tensor& x) {
   return record("alias", x.detach(), {x}, [](const Tensor& gy) -> Grads { return {gy}; });
 }
-
-}  // namespace
 
 Grads composed_backward(const ComposedForm& composed, const std::vector<Tensor>& inputs,
                         const Tensor& grad_output) {

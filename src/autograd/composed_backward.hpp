@@ -17,6 +17,12 @@ namespace tg::detail {
 /// The op written with recorded ops: its inputs in the fused op's order → its output.
 using ComposedForm = std::function<Tensor(const std::vector<Tensor>&)>;
 
+/// x as a new interior tensor (a recorded identity) newer than every node so far: a tg::grad
+/// asked for it walks only the graph recorded after it. A composed form that takes a gradient of
+/// its own asks for such a tensor, never a leaf: asked for a leaf, tg::grad walks the whole
+/// graph, into the enclosing backward pass's nodes, and disturbs that pass.
+Tensor alias(const Tensor& x);
+
 /// The gradients, recorded, of Σ grad_output · composed(inputs) with respect to each input that
 /// requires grad (undefined for the others), in input order. Call it from a backward function
 /// while creating_graph() is true, with the inputs as SavedTensor hands them back.

@@ -84,4 +84,40 @@ Tensor Conv1d::forward(const Tensor& x) {
   return functional::conv1d(x, weight, bias, options);
 }
 
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Pair kernel_size, ConvTransposeOptions o)
+    : in_channels(in), options(o) {
+  check_channels("ConvTranspose2d", in, out, o.groups);
+  if (kernel_size.h <= 0 || kernel_size.w <= 0) {
+    fail("ConvTranspose2d: kernel_size must be positive, got ({}, {})", kernel_size.h,
+         kernel_size.w);
+  }
+  const Shape shape{in, out / o.groups, kernel_size.h, kernel_size.w};
+  weight = uniform_tensor(shape, init_bound(shape));
+  register_parameter("weight", &ConvTranspose2d::weight);
+  if (o.bias) bias = uniform_tensor({out}, init_bound(shape));
+  register_parameter("bias", &ConvTranspose2d::bias);
+}
+
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  check_input("ConvTranspose2d", x, in_channels, 2);
+  return functional::conv_transpose2d(x, weight, bias, options);
+}
+
+ConvTranspose1d::ConvTranspose1d(int64_t in, int64_t out, int64_t kernel_size,
+                                 ConvTransposeOptions o)
+    : in_channels(in), options(o) {
+  check_channels("ConvTranspose1d", in, out, o.groups);
+  if (kernel_size <= 0) fail("ConvTranspose1d: kernel_size must be positive, got {}", kernel_size);
+  const Shape shape{in, out / o.groups, kernel_size};
+  weight = uniform_tensor(shape, init_bound(shape));
+  register_parameter("weight", &ConvTranspose1d::weight);
+  if (o.bias) bias = uniform_tensor({out}, init_bound(shape));
+  register_parameter("bias", &ConvTranspose1d::bias);
+}
+
+Tensor ConvTranspose1d::forward(const Tensor& x) {
+  check_input("ConvTranspose1d", x, in_channels, 1);
+  return functional::conv_transpose1d(x, weight, bias, options);
+}
+
 }  // namespace tg::nn

@@ -9,6 +9,7 @@
 #include <tapegrad/ops.hpp>
 
 #include "autograd/composed_backward.hpp"
+#include "ops/conv_checks.hpp"
 #include "ops/conv_kernels.hpp"
 #include "ops/conv_padding.hpp"
 #include "ops/im2col.hpp"
@@ -23,33 +24,14 @@ namespace {
 
 void check_conv_options(const ConvOptions& o, const char* op) {
   conv_padding::check(o, op);
-  if (o.stride.h <= 0 || o.stride.w <= 0) {
-    fail("{}: non-positive stride is not supported, got ({}, {})", op, o.stride.h, o.stride.w);
-  }
-  if (o.padding.h < 0 || o.padding.w < 0) {
-    fail("{}: negative padding is not supported, got ({}, {})", op, o.padding.h, o.padding.w);
-  }
-  if (o.dilation.h <= 0 || o.dilation.w <= 0) {
-    fail("{}: dilation should be greater than zero, got ({}, {})", op, o.dilation.h, o.dilation.w);
-  }
-  if (o.groups <= 0) fail("{}: non-positive groups is not supported, got {}", op, o.groups);
+  conv_checks::check_window(o.stride, o.padding, o.dilation, o.groups, op);
 }
 
 // torch's checks, with its wording: weight 4-d, channels = groups · weight.size(1), O divisible
 // by groups, bias [O], and a kernel that fits the padded input.
 void check_conv_shapes(const Tensor& x, const Tensor& weight, const Tensor& bias,
                        const ConvOptions& o, const char* op) {
-  require_floating(weight, op);
-  require_same_dtype(x, weight, op);
-  if (weight.dim() != 4) fail("{}: expected a 4-d weight, got {}", op, shape_str(weight.shape()));
-  if (x.dim() != 4) {
-    fail("{}: expected 3D (unbatched) or 4D (batched) input, got input of size {}", op,
-         shape_str(x.shape()));
-  }
-  if (weight.size(0) % o.groups != 0) {
-    fail("{}: given groups={}, expected weight {} to be divisible by {} at dimension 0", op,
-         o.groups, shape_str(weight.shape()), o.groups);
-  }
+  conv_checks::check_ranks(x, weight, o.groups, op);
   if (x.size(1) != weight.size(1) * o.groups) {
     fail(
         "{}: given groups={}, weight of size {}, expected input {} to have {} channels, but got "
@@ -188,6 +170,38 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
 }
 
 }  // namespace tg::nn::functional
+
+namespace tg::nn::conv_checks {
+
+void check_window(functional::Pair stride, functional::Pair padding, functional::Pair dilation,
+                  int64_t groups, const char* op) {
+  if (stride.h <= 0 || stride.w <= 0) {
+    fail("{}: non-positive stride is not supported, got ({}, {})", op, stride.h, stride.w);
+  }
+  if (padding.h < 0 || padding.w < 0) {
+    fail("{}: negative padding is not supported, got ({}, {})", op, padding.h, padding.w);
+  }
+  if (dilation.h <= 0 || dilation.w <= 0) {
+    fail("{}: dilation should be greater than zero, got ({}, {})", op, dilation.h, dilation.w);
+  }
+  if (groups <= 0) fail("{}: non-positive groups is not supported, got {}", op, groups);
+}
+
+void check_ranks(const Tensor& x, const Tensor& weight, int64_t groups, const char* op) {
+  require_floating(weight, op);
+  require_same_dtype(x, weight, op);
+  if (weight.dim() != 4) fail("{}: expected a 4-d weight, got {}", op, shape_str(weight.shape()));
+  if (x.dim() != 4) {
+    fail("{}: expected 3D (unbatched) or 4D (batched) input, got input of size {}", op,
+         shape_str(x.shape()));
+  }
+  if (weight.size(0) % groups != 0) {
+    fail("{}: given groups={}, expected weight {} to be divisible by {} at dimension 0", op, groups,
+         shape_str(weight.shape()), groups);
+  }
+}
+
+}  // namespace tg::nn::conv_checks
 
 namespace tg::nn::conv_padding {
 

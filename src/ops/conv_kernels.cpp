@@ -200,6 +200,22 @@ void gather_gradient(const T* gy, const ConvGeometry& g, const SampleBatch& b, i
   }
 }
 
+// Σ gy over its samples and positions, per channel: each run in lane_sum's order, in double.
+template <class T>
+Tensor channel_sums(const Tensor& gy) {
+  const int64_t n = gy.size(0), out = gy.size(1), l = gy.numel() / std::max<int64_t>(n * out, 1);
+  std::vector<double> sums(static_cast<size_t>(out), 0.0);
+  const T* pg = gy.data<T>();
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t ch = 0; ch < out; ++ch, pg += l)
+      sums[static_cast<size_t>(ch)] += detail::lane_sum(pg, l);
+  }
+  Tensor sum = make_tensor({out}, gy.dtype());
+  T* to = sum.data<T>();
+  for (int64_t ch = 0; ch < out; ++ch) to[ch] = static_cast<T>(sums[ch]);
+  return sum;
+}
+
 template <class T>
 Tensor fused_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const ConvGeometry& g, int64_t groups) {
@@ -288,17 +304,7 @@ Grads fused_backward(const Tensor& gy, const Shape& x_shape, const Tensor& x, co
     }
     grads[1] = dw_shares[0];
   }
-  if (need_b) {
-    std::vector<double> sums(static_cast<size_t>(out), 0.0);
-    const T* pg = gy.data<T>();
-    for (int64_t s = 0; s < n; ++s) {
-      for (int64_t ch = 0; ch < out; ++ch, pg += g.l()) {
-        sums[static_cast<size_t>(ch)] += detail::lane_sum(pg, g.l());
-      }
-    }
-    grads[2] = make_tensor({out}, gy.dtype());
-    for (int64_t ch = 0; ch < out; ++ch) grads[2].data<T>()[ch] = static_cast<T>(sums[ch]);
-  }
+  if (need_b) grads[2] = bias_gradient(gy);
   return grads;
 }
 
@@ -308,6 +314,10 @@ Tensor forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
                int64_t groups) {
   return visit_floating(x, "conv2d",
                         [&]<class T>() { return fused_forward<T>(x, weight, bias, g, groups); });
+}
+
+Tensor bias_gradient(const Tensor& gy) {
+  return visit_floating(gy, "conv_bias_gradient", [&]<class T>() { return channel_sums<T>(gy); });
 }
 
 Grads backward(const Tensor& gy, const Shape& x_shape, const Tensor& x, const Tensor& weight,

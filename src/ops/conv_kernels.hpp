@@ -37,4 +37,7 @@ Tensor forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const 
 Grads backward(const Tensor& gy, const Shape& x_shape, const Tensor& x, const Tensor& weight,
                bool need_x, bool need_w, bool need_b, const ConvGeometry& g, int64_t groups);
 
+/// Σ gy over samples and positions per channel, [O], for gy [N, O, …] contiguous.
+Tensor bias_gradient(const Tensor& gy);
+
 }  // namespace tg::nn::functional::conv_kernels

@@ -99,6 +99,28 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 /// pairs must hold one number each.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               const ConvOptions& options = {});
+/// torch.nn.ConvTranspose2d's keyword arguments, in its order (`bias` is used by the modules
+/// only; the padding mode is always zeros, as torch allows no other).
+struct ConvTransposeOptions {
+  Pair stride = 1;
+  Pair padding = 0;
+  Pair output_padding = 0;
+  int64_t groups = 1;
+  bool bias = true;
+  Pair dilation = 1;
+};
+
+/// The transposed convolution (the adjoint of conv2d, sometimes called deconvolution) of x
+/// [N, C, H, W] (or [C, H, W]) with weight [C, O/groups, kH, kW] plus bias [O]: out
+/// [N, O, H_out, W_out], H_out = (H − 1)·s − 2p + d(k − 1) + output_padding + 1, where
+/// output_padding (smaller than the stride or the dilation) picks among the sizes a stride-s
+/// conv2d maps to H.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                        const ConvTransposeOptions& options = {});
+/// The same in 1-d: x [N, C, L] (or [C, L]), weight [C, O/groups, k]; the options' pairs must
+/// hold one number each.
+Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                        const ConvTransposeOptions& options = {});
 /// Largest value of each window (padding counts as −inf; the gradient goes to the first maximum,
 /// or the last NaN). stride 0 (the default) means stride = kernel_size, as torch's stride=None;
 /// the window reads every dilation-th entry; with ceil_mode the output size rounds up (a last
