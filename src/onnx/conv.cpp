@@ -1,5 +1,5 @@
-// Convolutions and pooling as torch.onnx.export (1.13, opset 13, eval mode) writes them,
-// including its folding of a BatchNorm into the convolution before it.
+// Convolutions, transposed convolutions and pooling as torch.onnx.export (1.13, opset 13, eval
+// mode) writes them, including its folding of a BatchNorm into the convolution before it.
 
 #include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/normalization.hpp>
@@ -63,6 +63,25 @@ std::string conv(const Tensor& weight, const Tensor& bias, const functional::Con
   std::vector<std::string> inputs{in.value, g.initializer(in.param("weight"), weight)};
   if (bias.defined()) inputs.push_back(g.initializer(in.param("bias"), bias));
   return g.add("Conv", std::move(inputs), conv_attributes(weight, o));
+}
+
+// As torch writes it: `output_padding` only when one is not 0.
+std::string conv_transpose(const Tensor& weight, const Tensor& bias,
+                           const functional::ConvTransposeOptions& o, const LayerInput& in) {
+  const int spatial = static_cast<int>(weight.dim()) - 2;
+  std::vector<Attribute> attributes{
+      {"dilations", per_axis(o.dilation, spatial)},
+      {"group", o.groups},
+      {"kernel_shape", Shape(weight.shape().begin() + 2, weight.shape().end())}};
+  if (o.output_padding.h != 0 || o.output_padding.w != 0) {
+    attributes.push_back({"output_padding", per_axis(o.output_padding, spatial)});
+  }
+  attributes.push_back({"pads", pads(o.padding, spatial)});
+  attributes.push_back({"strides", per_axis(o.stride, spatial)});
+  GraphBuilder& g = in.graph;
+  std::vector<std::string> inputs{in.value, g.initializer(in.param("weight"), weight)};
+  if (bias.defined()) inputs.push_back(g.initializer(in.param("bias"), bias));
+  return g.add("ConvTranspose", std::move(inputs), attributes);
 }
 
 Pair stride_or_kernel(Pair stride, Pair kernel) { return stride.h == 0 ? kernel : stride; }
@@ -156,6 +175,12 @@ std::vector<Exporter> conv_exporters() {
       exporter_for<nn::Conv1d>([](const nn::Conv1d& layer, const LayerInput& in) {
         require_zeros_padding_mode(layer, layer.options, in);
         return conv(layer.weight, layer.bias, layer.options, in);
+      }),
+      exporter_for<nn::ConvTranspose2d>([](const nn::ConvTranspose2d& layer, const LayerInput& in) {
+        return conv_transpose(layer.weight, layer.bias, layer.options, in);
+      }),
+      exporter_for<nn::ConvTranspose1d>([](const nn::ConvTranspose1d& layer, const LayerInput& in) {
+        return conv_transpose(layer.weight, layer.bias, layer.options, in);
       }),
       exporter_for<nn::MaxPool2d>(max_pool),
       exporter_for<nn::AvgPool2d>(avg_pool),

@@ -44,11 +44,13 @@ OPENCV_CANNOT = {
     "conv1d": "its Conv needs 4-d input",
     "embedding": "it feeds Float32 inputs only, not Int64 indices",
     "linear_sequence": "its MatMul fails on a 3-d input with a 2-d initializer (normalize_axis)",
+    "decoder1d": "its ConvTranspose needs 4-d input",
 }
 # Models OpenCV 4.6 imports but computes wrongly, on torch.onnx.export's own file as on ours.
 OPENCV_WRONG = {
     "pool_options": "it sizes MaxPool with dilations and ceil_mode one too large, and averages "
                     "over the padding despite AveragePool's count_include_pad=0",
+    "decoder_options": "it sizes ConvTranspose with dilations one column too small",
 }
 
 

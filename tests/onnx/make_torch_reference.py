@@ -59,6 +59,17 @@ MODELS = {
         nn.AvgPool2d(2, 1, 1, ceil_mode=True), nn.Flatten(), nn.Linear(100, 3)), [2, 13, 12], False),
     "linear_sequence": (lambda: nn.Sequential(
         nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False)), [6, 5], False),
+    "decoder": (lambda: nn.Sequential(
+        nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1, bias=False), nn.Sigmoid()),
+        [3, 4, 4], False),
+    "decoder_options": (lambda: nn.Sequential(
+        nn.ConvTranspose2d(4, 2, (3, 2), stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
+                           groups=2, bias=False, dilation=(1, 2)), nn.Tanh()),
+        [4, 3, 3], False),
+    "decoder1d": (lambda: nn.Sequential(
+        nn.ConvTranspose1d(2, 3, 3, stride=2), nn.Tanh(), nn.Flatten(), nn.Linear(33, 2)),
+        [2, 5], False),
 }
 
 

@@ -44,6 +44,35 @@ def conv(x, w, b=None, dilations=None, group=1, kernel_shape=None, pads=None, st
     return y if b is None else y + b.reshape((1, -1) + (1,) * spatial)
 
 
+def conv_transpose(x, w, b=None, dilations=None, group=1, kernel_shape=None, output_padding=None,
+                   pads=None, strides=None):
+    """Each input entry x[c, i] adds x[c, i]·w[c, o, k] at output position i·stride + k·dilation
+    of a full output (in − 1)·stride + (k − 1)·dilation + 1 + output_padding long, which the
+    pads then crop at both ends."""
+    spatial = x.ndim - 2
+    kernel = kernel_shape or list(w.shape[2:])
+    strides = strides or [1] * spatial
+    dilations = dilations or [1] * spatial
+    pads = pads or [0] * 2 * spatial
+    output_padding = output_padding or [0] * spatial
+    inputs = x.shape[2:]
+    full = [(inputs[i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 + output_padding[i]
+            for i in range(spatial)]
+    per_in, per_out = x.shape[1] // group, w.shape[1]
+    y = np.zeros((x.shape[0], per_out * group) + tuple(full))
+    for g in range(group):
+        xg, wg = x[:, g * per_in:(g + 1) * per_in], w[g * per_in:(g + 1) * per_in]
+        for k in np.ndindex(*kernel):
+            part = np.moveaxis(np.tensordot(xg, wg[(slice(None), slice(None)) + k], axes=([1], [0])),
+                               -1, 1)
+            at = tuple(slice(k[i] * dilations[i], k[i] * dilations[i] + (inputs[i] - 1) * strides[i] + 1,
+                             strides[i]) for i in range(spatial))
+            y[(slice(None), slice(g * per_out, (g + 1) * per_out)) + at] += part
+    y = y[(slice(None), slice(None)) + tuple(slice(pads[i], full[i] - pads[i + spatial])
+                                             for i in range(spatial))]
+    return y if b is None else y + b.reshape((1, -1) + (1,) * spatial)
+
+
 def pool(x, reduce, kernel_shape, pads=None, strides=None, dilations=None, ceil_mode=0,
          count_include_pad=0):
     """MaxPool / AveragePool: output size floor (or, with ceil_mode, ceil) of
@@ -119,6 +148,7 @@ OPS = {
     "Gather": lambda data, index, axis=0: np.take(data, index, axis=axis),
     "BatchNormalization": batch_norm,
     "Conv": conv,
+    "ConvTranspose": conv_transpose,
     "Pad": pad,
     "MaxPool": lambda x, **options: pool(x, np.max, **options),
     "AveragePool": lambda x, **options: pool(x, np.mean, **options),

@@ -127,6 +127,32 @@ inline std::vector<Model> models() {
          return nn::Sequential{Linear(5, 4), nn::ReLU(), Linear(4, 3, false)};
        },
        {6, 5}},
+      {"decoder",  // DCGAN's generator blocks
+       [] {
+         return nn::Sequential{
+             nn::ConvTranspose2d(3, 4, 4, {.stride = 2, .padding = 1}), nn::ReLU(),
+             nn::ConvTranspose2d(4, 2, 4, {.stride = 2, .padding = 1, .bias = false}),
+             nn::Sigmoid()};
+       },
+       {3, 4, 4}},
+      {"decoder_options",
+       [] {
+         return nn::Sequential{nn::ConvTranspose2d(4, 2, {3, 2},
+                                                   {.stride = {2, 1},
+                                                    .padding = {1, 0},
+                                                    .output_padding = {1, 0},
+                                                    .groups = 2,
+                                                    .bias = false,
+                                                    .dilation = {1, 2}}),
+                               nn::Tanh()};
+       },
+       {4, 3, 3}},
+      {"decoder1d",
+       [] {
+         return nn::Sequential{nn::ConvTranspose1d(2, 3, 3, {.stride = 2}), nn::Tanh(),
+                               nn::Flatten(), Linear(33, 2)};
+       },
+       {2, 5}},
   };
 }
 
