@@ -62,25 +62,63 @@ std::unique_ptr<tg::nn::BatchNorm> make_batch_norm(const FixtureCase& c, int64_t
   return std::make_unique<tg::nn::BatchNorm2d>(channels, options);
 }
 
-std::vector<Tensor> run_batch_norm_module(const FixtureCase& c, const Inputs& in) {
-  auto bn = make_batch_norm(c, in.at("x_a").size(1));
-  bn->to(Dtype::Float64);
-  if (bn->weight.defined()) {
+// The fixture's weight and bias set (when affine), three training batches x_a, x_b, x_c, then
+// evaluation on x_a: y_c, the running statistics when tracked, the evaluation's output; and the
+// count of tracked batches `counted` (BatchNorm counts, InstanceNorm does not).
+template <class Norm>
+std::vector<Tensor> three_batches_then_eval(Norm& norm, const Inputs& in, int64_t counted) {
+  norm.to(Dtype::Float64);
+  if (norm.weight.defined()) {
     tg::NoGradGuard no_grad;
-    bn->weight.copy_(in.at("weight_const"));
-    bn->bias.copy_(in.at("bias_const"));
+    norm.weight.copy_(in.at("weight_const"));
+    norm.bias.copy_(in.at("bias_const"));
   }
   Tensor y;
-  for (const char* label : {"x_a", "x_b", "x_c"}) y = (*bn)(in.at(label));
-  bn->eval();
+  for (const char* label : {"x_a", "x_b", "x_c"}) y = norm(in.at(label));
+  norm.eval();
   std::vector<Tensor> outputs{y};
-  if (bn->running_mean.defined()) {
-    CHECK(bn->num_batches_tracked.item<int64_t>() == 3);
-    outputs.push_back(bn->running_mean);
-    outputs.push_back(bn->running_var);
+  if (norm.running_mean.defined()) {
+    CHECK(norm.num_batches_tracked.template item<int64_t>() == counted);
+    outputs.push_back(norm.running_mean);
+    outputs.push_back(norm.running_var);
   }
-  outputs.push_back((*bn)(in.at("x_a")));
+  outputs.push_back(norm(in.at("x_a")));
   return outputs;
+}
+
+std::vector<Tensor> run_batch_norm_module(const FixtureCase& c, const Inputs& in) {
+  return three_batches_then_eval(*make_batch_norm(c, in.at("x_a").size(1)), in, 3);
+}
+
+std::vector<Tensor> run_group_norm(const FixtureCase& c, const Inputs& in) {
+  return {F::group_norm(in.at("x"), std::stoll(c.options.at("groups")),
+                        input_or_undefined(in, "weight"), input_or_undefined(in, "bias"),
+                        std::stod(c.options.at("eps")))};
+}
+
+std::vector<Tensor> run_instance_norm(const FixtureCase& c, const Inputs& in) {
+  const Tensor mean = input_or_undefined(in, "running_mean_const");
+  const Tensor var = input_or_undefined(in, "running_var_const");
+  const Tensor y =
+      F::instance_norm(in.at("x"), mean, var, input_or_undefined(in, "weight"),
+                       input_or_undefined(in, "bias"), c.options.at("use_input_stats") == "1",
+                       std::stod(c.options.at("momentum")), std::stod(c.options.at("eps")));
+  if (!mean.defined()) return {y};
+  return {y, mean, var};
+}
+
+std::vector<Tensor> run_instance_norm_module(const FixtureCase& c, const Inputs& in) {
+  const int64_t channels = in.at("x_a").size(1);
+  const tg::nn::InstanceNormOptions options{.momentum = std::stod(c.options.at("momentum")),
+                                            .affine = c.options.at("affine") == "1",
+                                            .track_running_stats = c.options.at("track") == "1"};
+  std::unique_ptr<tg::nn::InstanceNorm> norm;
+  if (c.options.at("dims") == "1") {
+    norm = std::make_unique<tg::nn::InstanceNorm1d>(channels, options);
+  } else {
+    norm = std::make_unique<tg::nn::InstanceNorm2d>(channels, options);
+  }
+  return three_batches_then_eval(*norm, in, 0);  // as torch: InstanceNorm never counts
 }
 
 std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tensor>>& named) {
@@ -91,14 +129,17 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tenso
 
 }  // namespace
 
-TEST_CASE("embedding, layer_norm and batch_norm match PyTorch 1.13", "[normalization]") {
+TEST_CASE("embedding and the norms match PyTorch 1.13", "[normalization]") {
   const std::set<std::string> seen =
       tg::testing::check_tensor_api_cases({{"embedding", run_embedding},
                                            {"layer_norm", run_layer_norm},
                                            {"batch_norm", run_batch_norm},
-                                           {"batch_norm_module", run_batch_norm_module}},
+                                           {"batch_norm_module", run_batch_norm_module},
+                                           {"group_norm", run_group_norm},
+                                           {"instance_norm", run_instance_norm},
+                                           {"instance_norm_module", run_instance_norm_module}},
                                           1e-10, "normalization.txt");
-  CHECK(seen.size() == 4);
+  CHECK(seen.size() == 7);
 }
 
 TEST_CASE("the fused layer_norm computes its composed form", "[normalization]") {
@@ -197,6 +238,16 @@ TEST_CASE("embedding, layer_norm and batch_norm pass gradcheck", "[normalization
          return F::batch_norm(in[0], mean, var, in[1], in[2], false);
        },
        {randn64({3, 2, 2, 2}), randn64({2}), randn64({2})}},
+      {"group_norm",
+       [](const auto& in) { return F::group_norm(in[0], 2, in[1], in[2]); },
+       {randn64({2, 4, 3}), randn64({4}), randn64({4})}},
+      {"instance_norm with running statistics",
+       [](const auto& in) {
+         const Tensor mean = tg::zeros({2}, {.dtype = Dtype::Float64});
+         const Tensor var = tg::ones({2}, {.dtype = Dtype::Float64});
+         return F::instance_norm(in[0], mean, var, in[1], in[2], true, 0.1);
+       },
+       {randn64({2, 2, 2, 3}), randn64({2}), randn64({2})}},
   });
 }
 
@@ -286,6 +337,47 @@ TEST_CASE("BatchNorm: bad shapes and options are errors naming the layer", "[nor
   CHECK_TG_ERROR(tg::nn::BatchNorm1d(2, {.momentum = 1.5}), "momentum must be in [0, 1], got 1.5");
   CHECK_TG_ERROR(F::batch_norm(tg::zeros({2, 3}), tg::zeros({2}), tg::ones({3})),
                  "batch_norm: expected running_mean of shape [3], got [2]");
+}
+
+TEST_CASE("GroupNorm and InstanceNorm: PyTorch's names, buffers, modes and errors",
+          "[normalization]") {
+  tg::nn::GroupNorm group(2, 6);
+  CHECK(names_of(group.named_parameters()) == std::vector<std::string>{"weight", "bias"});
+  CHECK(group.weight.shape() == tg::Shape{6});
+  CHECK(group.forward(tg::randn({3, 6, 4, 4})).shape() == tg::Shape{3, 6, 4, 4});
+  CHECK(tg::nn::GroupNorm(3, 3, {.affine = false}).parameters().empty());
+  CHECK_TG_ERROR(tg::nn::GroupNorm(4, 6),
+                 "GroupNorm: num_channels must be divisible by num_groups");
+  CHECK_TG_ERROR(group(tg::zeros({3, 4, 2})),
+                 "GroupNorm(2, 6): expected input [N, 6, *], got [3, 4, 2]");
+  CHECK_TG_ERROR(F::group_norm(tg::zeros({2, 6}), 4),
+                 "group_norm: Expected number of channels in input to be divisible by num_groups");
+
+  tg::nn::InstanceNorm2d plain(3);  // torch's defaults: no parameters, no statistics
+  CHECK(plain.parameters().empty());
+  CHECK(plain.named_buffers().empty());
+  const Tensor x = tg::randn({2, 3, 4, 5}) * 3.0 + 1.0;
+  const Tensor y = plain(x);
+  CHECK(tg::abs(y.mean(3).mean(2)).max().item<float>() < 1e-5);  // each (sample, channel) centered
+  CHECK(plain(x.select(0, 1)).shape() == tg::Shape{3, 4, 5});    // unbatched
+  tg::nn::InstanceNorm1d tracked(3, {.affine = true, .track_running_stats = true});
+  CHECK(names_of(tracked.named_parameters()) == std::vector<std::string>{"weight", "bias"});
+  CHECK(names_of(tracked.named_buffers()) ==
+        std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"});
+  const Tensor seq = tg::randn({4, 3, 6}) + 2.0;
+  tracked(seq);
+  CHECK(tracked.running_mean.min().item<float>() > 0.05f);  // moved towards the means near 2
+  tracked.eval();
+  const Tensor before = tracked.running_mean.clone();
+  const Tensor evaluated = tracked(seq);
+  CHECK(tracked.running_mean.to_vector<float>() == before.to_vector<float>());  // eval: unchanged
+  CHECK(evaluated.shape() == seq.shape());
+  CHECK_TG_ERROR(tracked(tg::zeros({4, 2, 6})),
+                 "InstanceNorm1d: expected input [N, 3, L] or [3, L], got [4, 2, 6]");
+  CHECK_TG_ERROR(plain(tg::zeros({2, 3})),
+                 "InstanceNorm2d: expected input [N, 3, H, W] or [3, H, W], got [2, 3]");
+  CHECK_TG_ERROR(tg::nn::InstanceNorm1d(3)(tg::zeros({2, 3, 1})),
+                 "Expected more than 1 spatial element when training, got input size [2, 3, 1]");
 }
 
 TEST_CASE("init: PyTorch's gains and fan rules, in place and off the tape", "[normalization]") {

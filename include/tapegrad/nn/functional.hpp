@@ -59,6 +59,19 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight = {}, const Tensor& bias = {}, bool training = false,
                   std::optional<double> momentum = 0.1, double eps = 1e-5);
+/// Normalizes each group of num_groups consecutive channels of each sample of x [N, C, …] over
+/// its channels and positions (biased variance), then scales and shifts each channel by weight
+/// and bias [C] (either may be undefined). C must be a multiple of num_groups.
+Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
+/// Normalizes each channel of each sample of x [N, C, L…] over its positions. With
+/// use_input_stats false, the running statistics [C] are used instead; with it true and running
+/// statistics given, they move towards the mean over the batch of each sample's mean and
+/// unbiased variance (torch's update). weight and bias [C], either may be undefined.
+Tensor instance_norm(const Tensor& x, const Tensor& running_mean = {},
+                     const Tensor& running_var = {}, const Tensor& weight = {},
+                     const Tensor& bias = {}, bool use_input_stats = true, double momentum = 0.1,
+                     double eps = 1e-5);
 /// An int or a braced pair {h, w}: the kernel size, stride, padding or dilation of a 2-d layer.
 struct Pair {
   Pair(int64_t both) : h(both), w(both) {}  // NOLINT: implicit, so `.stride = 2` reads as torch
