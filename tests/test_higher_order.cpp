@@ -194,6 +194,39 @@ TEST_CASE("grad of several outputs sums their vector-Jacobian products", "[highe
   CHECK_TG_ERROR(tg::grad({a, b}, {x}, {u}), "grad: 1 grad_outputs for 2 outputs");
 }
 
+// torch 1.13: x = [-1, 0.5, 2] requiring grad, g = grad(relu(x).sum(), x, create_graph=True)
+// gives g.requires_grad True, and (g * g).sum().backward() gives x.grad = [0, 0, 0]; the same for
+// leaky_relu, hardtanh and abs (their backward depends on x with a zero derivative).
+TEST_CASE("a gradient through relu, leaky_relu, hardtanh or abs is on the tape, as torch's",
+          "[higher_order]") {
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"relu", [](const Tensor& x) { return tg::relu(x); }},
+      {"leaky_relu", [](const Tensor& x) { return F::leaky_relu(x, 0.1); }},
+      {"hardtanh", [](const Tensor& x) { return F::hardtanh(x); }},
+      {"abs", [](const Tensor& x) { return tg::abs(x); }},
+  };
+  for (const auto& [name, op] : ops) {
+    INFO(name);
+    const Tensor x = tg::testing::leaf64({-1, 0.5, 2}, {3});
+    const Tensor g = tg::grad(op(x).sum(), {x}, {}, false, /*create_graph=*/true)[0];
+    CHECK(g.requires_grad());
+    (g * g).sum().backward();
+    REQUIRE(x.grad().defined());
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{0, 0, 0});
+  }
+  // A gradient penalty of a ReLU RNN reaches every parameter (zeros where torch gives zeros).
+  tg::manual_seed(5);
+  tg::nn::RNN rnn(3, 4, {.nonlinearity = "relu"});
+  const Tensor x = randn64({5, 2, 3});
+  const Tensor out = std::get<0>(rnn.forward(x.to(Dtype::Float32)));
+  const Tensor g = tg::grad(out.sum(), {x}, {}, false, true)[0];
+  (g * g).sum().backward();
+  for (const auto& [name, p] : rnn.named_parameters()) {
+    INFO(name);
+    CHECK(p.grad().defined());
+  }
+}
+
 TEST_CASE("gradgradcheck catches a backward that is right only to first order", "[higher_order]") {
   // x³ whose backward computes 3x² with a detached factor: its first derivative is right, its
   // second is 0 instead of 6x·gy.

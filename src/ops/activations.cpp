@@ -8,6 +8,7 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/random.hpp>
 
+#include "autograd/zero_derivative.hpp"
 #include "ops/kernels.hpp"
 
 #include <cmath>
@@ -24,7 +25,13 @@ Tensor activation(const Tensor& x, const char* op, Value value, Slope slope,
   Tensor y = map_elements(x, op, value);
   return record(
       op, y, {x}, [x = SavedTensor(x), slope, recorded_slope, op](const Tensor& gy) -> Grads {
-        if (creating_graph()) return {gy * recorded_slope(x.get())};
+        if (creating_graph()) {
+          const Tensor& input = x.get();
+          const Tensor slope = recorded_slope(input);
+          // A slope constant piecewise (leaky_relu, hardtanh) is off the tape: tied to x.
+          if (slope.requires_grad()) return {gy * slope};
+          return {tg::detail::tie_with_zero_derivative(gy * slope, input)};
+        }
         return {zip_elements(gy, x, op, [slope](auto g, auto v) { return g * slope(v); })};
       });
 }

@@ -3,6 +3,7 @@
 #include <tapegrad/autograd.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/zero_derivative.hpp"
 #include "int64_range.hpp"
 #include "ops/inplace.hpp"
 #include "ops/kernels.hpp"
@@ -158,7 +159,7 @@ Tensor abs(const Tensor& x) {
   Tensor y = map_elements(x, "abs", [](auto v) { return std::abs(v); });
   // d|x|/dx = sign(x), with sign(0) = 0 as in PyTorch
   return record("abs", y, {x}, [x = SavedTensor(x)](const Tensor& gy) -> Grads {
-    if (creating_graph()) return {gy * sign(x)};
+    if (creating_graph()) return {detail::tie_with_zero_derivative(gy * sign(x), x)};
     return {zip_elements(gy, x, "abs_backward",
                          [](auto g, auto v) { return v > 0 ? g : (v < 0 ? -g : decltype(g)(0)); })};
   });
@@ -171,8 +172,11 @@ Tensor relu(const Tensor& x) {
   Tensor y =
       map_elements(x, "relu", [](auto v) { return decltype(v)(0) > v ? decltype(v)(0) : v; });
   // d relu(x)/dx = 0 where the output is ≤ 0, else 1, NaN included (PyTorch's threshold_backward)
-  return record("relu", y, {x}, [y = SavedTensor(y)](const Tensor& gy) -> Grads {
-    if (creating_graph()) return {masked_fill(gy, le(y, 0.0), 0.0)};
+  return record("relu", y, {x}, [y = SavedTensor::output(y)](const Tensor& gy) -> Grads {
+    if (creating_graph()) {
+      const Tensor& out = y;
+      return {detail::tie_with_zero_derivative(masked_fill(gy, le(out, 0.0), 0.0), out)};
+    }
     return {zip_elements(gy, y, "relu_backward",
                          [](auto g, auto out) { return out <= 0 ? decltype(g)(0) : g; })};
   });
