@@ -251,6 +251,10 @@ TEST_CASE("Conv and pool modules: torch's parameter shapes, init bounds and outp
   CHECK(conv1.weight.shape() == tg::Shape{5, 3, 4});
   CHECK(conv1.forward(tg::randn({2, 3, 10})).shape() == tg::Shape{2, 5, 4});
   CHECK(tg::nn::MaxPool2d(2).forward(tg::randn({2, 3, 7, 6})).shape() == tg::Shape{2, 3, 3, 3});
+  const tg::nn::MaxPool2d rectangle(
+      {2, 3});  // a braced kernel alone: kernel (2, 3), stride = kernel
+  CHECK((rectangle.kernel_size.h == 2 && rectangle.kernel_size.w == 3));
+  CHECK(tg::nn::AvgPool2d({2, 3}).forward(tg::randn({1, 6, 6})).shape() == tg::Shape{1, 3, 2});
   CHECK(tg::nn::AvgPool2d(3, 2, 1).forward(tg::randn({2, 3, 7, 6})).shape() ==
         tg::Shape{2, 3, 4, 3});
   CHECK(tg::nn::AdaptiveAvgPool2d({2, 5}).forward(tg::randn({3, 7, 6})).shape() ==

@@ -31,10 +31,13 @@ struct PoolGeometry {
 };
 
 // torch's pooling_output_shape: the last window must start inside the input or its left pad.
+// The division rounds towards −∞ (ATen's div_rtn): a window wider than the padded input gives
+// no output, except with ceil_mode, where one window, clipped, covers it.
 int64_t pooled_size(int64_t in, int64_t kernel, int64_t pad, int64_t stride, int64_t dilation,
                     bool ceil_mode) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
-  int64_t out = (span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  const int64_t quotient = span / stride - (span % stride != 0 && span < 0 ? 1 : 0);
+  int64_t out = quotient + 1;
   if (ceil_mode && (out - 1) * stride >= in + pad) --out;
   return out;
 }
@@ -65,10 +68,6 @@ PoolGeometry pool_geometry(const Tensor& x, Pair kernel, Pair stride, Pair paddi
   const int64_t h = x.size(-2), w = x.size(-1);
   const int64_t reach_h = dilation.h * (kernel.h - 1) + 1,
                 reach_w = dilation.w * (kernel.w - 1) + 1;
-  if (reach_h > h + 2 * padding.h || reach_w > w + 2 * padding.w) {
-    fail("{}: output size is too small: kernel ({}, {}) over padded input ({}, {})", op, reach_h,
-         reach_w, h + 2 * padding.h, w + 2 * padding.w);
-  }
   PoolGeometry g{{kernel.h, kernel.w, stride.h, stride.w, dilation.h, dilation.w},
                  padding,
                  h,
@@ -77,6 +76,10 @@ PoolGeometry pool_geometry(const Tensor& x, Pair kernel, Pair stride, Pair paddi
                  pooled_size(w, kernel.w, padding.w, stride.w, dilation.w, ceil_mode),
                  0,
                  0};
+  if (g.out_h < 1 || g.out_w < 1) {
+    fail("{}: output size is too small: kernel ({}, {}) over padded input ({}, {})", op, reach_h,
+         reach_w, h + 2 * padding.h, w + 2 * padding.w);
+  }
   g.extra_h = std::max<int64_t>(0, (g.out_h - 1) * stride.h + reach_h - (h + 2 * padding.h));
   g.extra_w = std::max<int64_t>(0, (g.out_w - 1) * stride.w + reach_w - (w + 2 * padding.w));
   return g;
