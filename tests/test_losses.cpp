@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using tg::Tensor;
@@ -114,14 +115,36 @@ TEST_CASE("losses match PyTorch 1.13 in Float64, values and gradients", "[losses
   }
 }
 
-TEST_CASE("nll_loss and cross_entropy: the mean over all-ignored targets is NaN, as in PyTorch",
-          "[losses]") {
+// torch 1.13: F.cross_entropy(z, torch.tensor([-100, -100])) is NaN and z.grad is all 0.
+TEST_CASE(
+    "nll_loss and cross_entropy: the mean over all-ignored targets is NaN with a zero "
+    "gradient, as in PyTorch",
+    "[losses]") {
   const Tensor x = randn64({3, 4});
   const Tensor target = tg::full({3}, 2, {.dtype = tg::Dtype::Int64});
   CHECK(std::isnan(tg::nn::nll_loss(x, target, {.ignore_index = 2}).item<double>()));
   CHECK(std::isnan(tg::nn::cross_entropy(x, target, {.ignore_index = 2}).item<double>()));
   CHECK(tg::nn::nll_loss(x, target, {.ignore_index = 2, .reduction = Reduction::Sum})
             .item<double>() == 0.0);
+  const std::vector<std::function<Tensor()>> means = {
+      [&] { return tg::nn::nll_loss(x, target, {.ignore_index = 2}); },
+      [&] { return tg::nn::cross_entropy(x, target, {.ignore_index = 2}); },
+      [&] { return tg::nn::cross_entropy(x, target, {.label_smoothing = 0.1, .ignore_index = 2}); },
+  };
+  for (const auto& mean : means) {
+    const Tensor g = tg::grad(mean(), {x})[0];
+    CHECK(g.to_vector<double>() == std::vector<double>(12, 0.0));
+  }
+}
+
+TEST_CASE("margin_ranking_loss takes an Int64 target of +-1 as torch does", "[losses]") {
+  const Tensor x1 = randn64({4}), x2 = randn64({4});
+  const Tensor y = tg::tensor({1, -1, -1, 1}, {4}, {.dtype = tg::Dtype::Int64});
+  const double with_integers = tg::nn::margin_ranking_loss(x1, x2, y, 0.2).item<double>();
+  CHECK(with_integers ==
+        tg::nn::margin_ranking_loss(x1, x2, y.to(tg::Dtype::Float64), 0.2).item<double>());
+  CHECK_TG_ERROR(tg::nn::margin_ranking_loss(x1, x2, y.to(tg::Dtype::Bool)),
+                 "margin_ranking_loss: expected a floating or Int64 target, got Bool [4]");
 }
 
 TEST_CASE("binary_cross_entropy_with_logits is finite at |x| = 1e4, gradient included",
@@ -261,7 +284,10 @@ TEST_CASE("the losses reject bad shapes, dtypes, class indices and options", "[l
                  "binary_cross_entropy: input [4, 3] and target [3, 4] must have the same shape");
   CHECK_TG_ERROR(tg::nn::binary_cross_entropy_with_logits(
                      x, x, {.pos_weight = tg::ones({4}, {.dtype = tg::Dtype::Float64})}),
-                 "pos_weight [4] must be [3]");
+                 "binary_cross_entropy_with_logits: pos_weight [4] does not broadcast to the "
+                 "input [4, 3]");
+  CHECK_TG_ERROR(tg::nn::binary_cross_entropy(tg::full({2}, 0.5), tg::zeros({2}), tg::ones({3})),
+                 "binary_cross_entropy: weight [3] does not broadcast to the input [2]");
   CHECK_TG_ERROR(tg::nn::smooth_l1_loss(x, x, -1.0), "beta must be >= 0, got -1");
   CHECK_TG_ERROR(tg::nn::huber_loss(x, x, 0.0), "delta must be > 0, got 0");
   CHECK_TG_ERROR(tg::nn::l1_loss(x, randn64({4})), "l1_loss: input [4, 3] and target [4]");

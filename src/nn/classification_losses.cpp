@@ -8,6 +8,7 @@
 
 #include "nn/loss_common.hpp"
 
+#include <limits>
 #include <vector>
 
 namespace tg::nn {
@@ -58,9 +59,17 @@ void check_index_target(const Tensor& target, const Shape& batch, const Tensor& 
   }
 }
 
+// Σ per_row / total_weight. With nothing counted (every target ignored, or weights of 0) that
+// is 0/0 = NaN, as in PyTorch 1.13, whose gradient is still 0 (its backward writes only the
+// counted rows); 1/0 times the zero selections would make it NaN here.
+Tensor weighted_mean(const Tensor& per_row, double total_weight) {
+  if (total_weight == 0) return sum(per_row) * 0.0 + std::numeric_limits<double>::quiet_NaN();
+  return sum(per_row) / total_weight;
+}
+
 // The NLL of rows [M, C] at class indices: Σ_c −rows[m, c]·Q[m, c] with the constant
 // Q[m, c] = w[c] where c = target[m] is counted, else 0. Mean divides by Σ Q (PyTorch's
-// total_weight), so an all-ignored batch gives 0/0 = NaN, as in PyTorch 1.13.
+// total_weight).
 Tensor nll_rows(const ClassRows& input, const Tensor& target, const std::vector<double>& w,
                 int64_t ignore_index, Reduction reduction, const char* op) {
   const int64_t rows = input.rows.size(0), classes = input.rows.size(1);
@@ -80,7 +89,7 @@ Tensor nll_rows(const ClassRows& input, const Tensor& target, const std::vector<
   const Tensor per_row = -sum(input.rows * selection, 1);
   switch (reduction) {
     case Reduction::Mean:
-      return sum(per_row) / total_weight;
+      return weighted_mean(per_row, total_weight);
     case Reduction::Sum:
       return sum(per_row);
     case Reduction::None:
@@ -108,7 +117,7 @@ Tensor smoothing_rows(const ClassRows& log_p, const Tensor& target, const std::v
   const Tensor per_row = -sum(log_p.rows * (class_weight * row_mask), 1);
   switch (reduction) {
     case Reduction::Mean:
-      return sum(per_row) / total_weight;
+      return weighted_mean(per_row, total_weight);
     case Reduction::Sum:
       return sum(per_row);
     case Reduction::None:
@@ -188,6 +197,22 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, NLLLossOptions op
                   options.reduction, "nll_loss");
 }
 
+// A weight (or pos_weight) that broadcasts to the input's shape, as torch's do, or a tg::Error
+// naming the loss and both shapes.
+static void require_broadcasts_to(const Tensor& weight, const Tensor& input, const char* what,
+                                  const char* op) {
+  if (!weight.defined()) return;
+  bool fits = weight.dim() <= input.dim();
+  for (int64_t d = 1; fits && d <= weight.dim(); ++d) {
+    const int64_t size = weight.size(-d);
+    fits = size == 1 || size == input.size(-d);
+  }
+  if (!fits) {
+    fail("{}: {} {} does not broadcast to the input {}", op, what, shape_str(weight.shape()),
+         shape_str(input.shape()));
+  }
+}
+
 // log p clamped at −100 as PyTorch does, without a log(0) on the tape: where p = 0 the value
 // is −100 and the gradient 0 (PyTorch's gradient there is (p − y)/1e-12 instead).
 static Tensor clamped_log(const Tensor& p) {
@@ -204,12 +229,9 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weig
     fail("binary_cross_entropy: every input must lie in [0, 1] (probabilities), got {}",
          shape_str(p.shape()));
   }
+  require_broadcasts_to(weight, p, "weight", "binary_cross_entropy");
   Tensor losses = -(y * clamped_log(p) + (1.0 - y) * clamped_log(1.0 - p));
   if (weight.defined()) losses = losses * weight.detach();
-  if (losses.shape() != p.shape()) {
-    fail("binary_cross_entropy: weight {} does not broadcast to the input {}",
-         shape_str(weight.shape()), shape_str(p.shape()));
-  }
   return detail::reduce(losses, reduction);
 }
 
@@ -224,24 +246,16 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y,
   const Tensor m = clamp(-x, 0.0);
   const Tensor softplus_neg = m + log(exp(-m) + exp(-x - m));
   Tensor losses;
+  const char* op = "binary_cross_entropy_with_logits";
+  require_broadcasts_to(options.pos_weight, x, "pos_weight", op);
+  require_broadcasts_to(options.weight, x, "weight", op);
   if (options.pos_weight.defined()) {
     const Tensor pos_weight = options.pos_weight.detach();
-    if (pos_weight.dim() > 1 ||
-        (x.dim() > 0 && pos_weight.numel() != x.size(-1) && pos_weight.numel() != 1)) {
-      fail(
-          "binary_cross_entropy_with_logits: pos_weight {} must be [{}] (the input's last "
-          "dimension) for input {}",
-          shape_str(pos_weight.shape()), x.dim() > 0 ? x.size(-1) : 1, shape_str(x.shape()));
-    }
     losses = (1.0 - y) * x + ((pos_weight - 1.0) * y + 1.0) * softplus_neg;
   } else {
     losses = (1.0 - y) * x + softplus_neg;
   }
   if (options.weight.defined()) losses = losses * options.weight.detach();
-  if (losses.shape() != x.shape()) {
-    fail("binary_cross_entropy_with_logits: weight {} does not broadcast to the input {}",
-         shape_str(options.weight.shape()), shape_str(x.shape()));
-  }
   return detail::reduce(losses, options.reduction);
 }
 

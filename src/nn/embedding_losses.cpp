@@ -8,8 +8,9 @@
 
 namespace tg::nn {
 
-// cos = Σ x1·x2 / sqrt((Σ x1² + 1e-12)·(Σ x2² + 1e-12)) along the last dimension, as ATen does
-// (the 1e-12 keeps a zero vector finite).
+// cos = Σ x1·x2 / sqrt((Σ x1² + ε)·(Σ x2² + ε)) along the last dimension, as ATen does (ε keeps
+// a zero vector finite). ATen's ε is a float constant, 1e-12f = 9.999999960041972e-13 in a
+// Float64 sum: the exact 1e-12 would differ from torch by 2e-9 near a zero vector.
 Tensor cosine_embedding_loss(const Tensor& x1, const Tensor& x2, const Tensor& y, double margin,
                              Reduction reduction) {
   detail::require_same_shape(x1, x2, "cosine_embedding_loss");
@@ -22,7 +23,7 @@ Tensor cosine_embedding_loss(const Tensor& x1, const Tensor& x2, const Tensor& y
          shape_str(y.shape()), shape_str(x1.shape()), shape_str(expected));
   }
   const int64_t dim = x1.dim() - 1;
-  constexpr double kEpsilon = 1e-12;
+  constexpr double kEpsilon = static_cast<double>(1e-12f);
   const Tensor dot_product = sum(x1 * x2, dim);
   const Tensor norms = sqrt((sum(x1 * x1, dim) + kEpsilon) * (sum(x2 * x2, dim) + kEpsilon));
   const Tensor cos = dot_product / norms;
@@ -39,8 +40,15 @@ Tensor margin_ranking_loss(const Tensor& x1, const Tensor& x2, const Tensor& y, 
     fail("margin_ranking_loss: target {} must have the inputs' shape {}", shape_str(y.shape()),
          shape_str(x1.shape()));
   }
-  require_same_dtype(x1, y, "margin_ranking_loss");
-  return detail::reduce(clamp(-y * (x1 - x2) + margin, 0.0), reduction);
+  require_same_dtype(x1, x2, "margin_ranking_loss");
+  if (!is_floating(y.dtype()) && y.dtype() != Dtype::Int64) {
+    fail("margin_ranking_loss: expected a floating or Int64 target, got {} {}", y.dtype(),
+         shape_str(y.shape()));
+  }
+  if (is_floating(y.dtype())) require_same_dtype(x1, y, "margin_ranking_loss");
+  // An Int64 target of ±1, as torch accepts it, is taken in the inputs' dtype.
+  const Tensor target = is_floating(y.dtype()) ? y : y.to(x1.dtype());
+  return detail::reduce(clamp(-target * (x1 - x2) + margin, 0.0), reduction);
 }
 
 Tensor CosineEmbeddingLoss::forward(const Tensor& x1, const Tensor& x2, const Tensor& y) const {

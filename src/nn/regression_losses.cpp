@@ -1,5 +1,6 @@
 // Pointwise regression losses (l1, smooth L1, Huber) and kl_div, built from differentiable ops.
 
+#include <tapegrad/autograd.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/ops.hpp>
 
@@ -12,11 +13,26 @@ Tensor l1_loss(const Tensor& x, const Tensor& y, Reduction reduction) {
   return detail::reduce(abs(x - y), reduction);
 }
 
+// |x − y| for smooth_l1_loss at beta 0, with torch 1.13's slopes: its kernel tests d ≤ −beta
+// first, so at a tie the slope is −1 for the input and, as it runs with the two swapped for the
+// target, −1 for the target too (l1_loss's slope there is 0).
+namespace {
+
+Tensor abs_with_torch_slopes(const Tensor& x, const Tensor& y, const Tensor& d) {
+  return record("smooth_l1_loss", abs(d).detach(), {x, y},
+                [d = d.detach()](const Tensor& g) -> Grads {
+                  return {g * where(gt(d, 0.0), ones_like(d), -1.0),
+                          g * where(lt(d, 0.0), ones_like(d), -1.0)};
+                });
+}
+
+}  // namespace
+
 Tensor smooth_l1_loss(const Tensor& x, const Tensor& y, double beta, Reduction reduction) {
   detail::require_same_shape(x, y, "smooth_l1_loss");
   if (!(beta >= 0)) fail("smooth_l1_loss: beta must be >= 0, got {}", beta);
-  if (beta == 0) return l1_loss(x, y, reduction);  // PyTorch's special case; avoids d²/0
   const Tensor d = x - y;
+  if (beta == 0) return detail::reduce(abs_with_torch_slopes(x, y, d), reduction);
   const Tensor size = abs(d);
   return detail::reduce(where(lt(size, beta), square(d) * (0.5 / beta), size - 0.5 * beta),
                         reduction);
