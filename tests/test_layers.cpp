@@ -96,6 +96,37 @@ TEST_CASE("children, named_modules and apply walk the tree in PyTorch's order", 
   for (const auto& [name, module] : model.named_modules()) CHECK_FALSE(module->is_training());
 }
 
+// torch 1.13: a module registered under two names is one child; named_modules lists it once,
+// under its first name, and apply reaches it once.
+TEST_CASE("a module registered twice is one child, as in torch", "[layers]") {
+  struct Twice : tg::nn::Module {
+    Twice() {
+      auto shared = register_module("a", std::make_shared<tg::nn::Linear>(2, 2));
+      register_module("b", shared);
+    }
+  } twice;
+  CHECK(twice.children().size() == 1);
+  std::vector<std::string> names;
+  for (const auto& [name, module] : twice.named_modules()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"", "a"});
+  int visited = 0;
+  twice.apply([&](tg::nn::Module&) { ++visited; });
+  CHECK(visited == 2);
+  CHECK(twice.parameters().size() == 2);
+}
+
+TEST_CASE("Module::to keeps a parameter's gradient, converted, as torch's module.double()",
+          "[layers]") {
+  tg::nn::Linear layer(3, 2);
+  layer(tg::ones({4, 3})).sum().backward();
+  const std::vector<float> before = layer.weight.grad().to_vector<float>();
+  layer.to(Dtype::Float64);
+  REQUIRE(layer.weight.grad().defined());
+  CHECK(layer.weight.grad().dtype() == Dtype::Float64);
+  const std::vector<double> after = layer.weight.grad().to_vector<double>();
+  CHECK(std::vector<double>(before.begin(), before.end()) == after);
+}
+
 TEST_CASE("activations give PyTorch 1.13's values and gradients", "[layers]") {
   const auto number = [](const FixtureCase& c, const char* key, double fallback) {
     return c.option(key, fallback);

@@ -125,18 +125,25 @@ std::vector<Tensor> Module::buffers() const {
   return out;
 }
 
+// A module registered under two names is one child, as torch's named_children memo makes it.
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;
-  for (const auto& [name, child] : children_) out.push_back(child);
+  std::unordered_set<const Module*> seen;
+  for (const auto& [name, child] : children_) {
+    if (seen.insert(child.get()).second) out.push_back(child);
+  }
   return out;
 }
 
+// Depth first, each module once under the first name it is met by (torch's memo).
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out;
   std::vector<std::pair<std::string, Module*>> pending{{"", this}};  // a stack: no recursion
+  std::unordered_set<const Module*> seen;
   while (!pending.empty()) {
     auto [name, module] = pending.back();
     pending.pop_back();
+    if (!seen.insert(module).second) continue;
     out.emplace_back(name, module);
     const auto& kids = module->children_;
     for (auto it = kids.rbegin(); it != kids.rend(); ++it) {  // reversed: the first pops first
@@ -147,7 +154,7 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
 }
 
 Module& Module::apply(const std::function<void(Module&)>& fn) {
-  for (auto& [name, child] : children_) child->apply(fn);
+  for (const std::shared_ptr<Module>& child : children()) child->apply(fn);
   fn(*this);
   return *this;
 }
@@ -185,7 +192,10 @@ Module& Module::to(Dtype dtype) {
     param.impl().storage = converted.impl().storage;
     param.impl().offset = converted.impl().offset;
     param.impl().dtype = dtype;
-    param.zero_grad();
+    // torch's module.double() keeps a gradient, converted with its tensor.
+    if (const Tensor grad = param.grad(); grad.defined()) {
+      param.impl().grad = grad.detach().to(dtype).shared_impl();
+    }
   }
   return *this;
 }
