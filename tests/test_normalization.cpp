@@ -337,6 +337,25 @@ TEST_CASE("BatchNorm: bad shapes and options are errors naming the layer", "[nor
   CHECK_TG_ERROR(tg::nn::BatchNorm1d(2, {.momentum = 1.5}), "momentum must be in [0, 1], got 1.5");
   CHECK_TG_ERROR(F::batch_norm(tg::zeros({2, 3}), tg::zeros({2}), tg::ones({3})),
                  "batch_norm: expected running_mean of shape [3], got [2]");
+  CHECK_TG_ERROR(tg::nn::BatchNorm1d(3)(tg::zeros({4, 3}, {.dtype = Dtype::Float64})),
+                 "BatchNorm1d: expected Float32 input (the dtype of its weight), got Float64 "
+                 "[4, 3]");
+  CHECK_TG_ERROR(tg::nn::LayerNorm({3})(tg::zeros({4, 3}, {.dtype = Dtype::Float64})),
+                 "LayerNorm: expected Float32 input");
+}
+
+// torch 1.13: BatchNorm1d(3) in training on zeros(0, 3) gives [0, 3], leaves the running
+// statistics alone and counts the batch.
+TEST_CASE("BatchNorm takes an empty batch, as torch's", "[normalization]") {
+  tg::nn::BatchNorm1d bn(3);
+  Tensor x = tg::zeros({0, 3}).set_requires_grad();
+  const Tensor y = bn(x);
+  CHECK(y.shape() == tg::Shape{0, 3});
+  CHECK(bn.running_mean.to_vector<float>() == std::vector<float>{0, 0, 0});
+  CHECK(bn.running_var.to_vector<float>() == std::vector<float>{1, 1, 1});
+  CHECK(bn.num_batches_tracked.item<int64_t>() == 1);
+  y.sum().backward();
+  CHECK(bn.weight.grad().to_vector<float>() == std::vector<float>{0, 0, 0});
 }
 
 TEST_CASE("GroupNorm and InstanceNorm: PyTorch's names, buffers, modes and errors",

@@ -285,6 +285,26 @@ TEST_CASE("recurrent: bad shapes and options are errors naming the layer", "[rec
   CHECK_THROWS_WITH(nn::RNNCell(3, 4, true, "gelu"), Catch::Contains("RNNCell: nonlinearity"));
   nn::LSTMCell lcell(3, 4);
   CHECK_THROWS_WITH(lcell(randn({2, 3})), Catch::Contains("forward"));
+  CHECK_THROWS_WITH(nn::GRU(10, 4).forward(randn({5, 3, 10}).to(tg::Dtype::Float64)),
+                    Catch::Contains("GRU: expected Float32 input (the dtype of its "
+                                    "weight_ih_l0), got Float64 [5, 3, 10]"));
+  CHECK_THROWS_WITH(cell.forward(randn({2, 3}).to(tg::Dtype::Float64)),
+                    Catch::Contains("GRUCell: expected Float32 input"));
+}
+
+// torch 1.13: LSTM(3, 4)(zeros(5, 0, 3)) gives output [5, 0, 4] and states [1, 0, 4].
+TEST_CASE("recurrent layers take an empty batch, as torch's", "[recurrent]") {
+  nn::LSTM lstm(3, 4);
+  Tensor x = zeros({5, 0, 3}).set_requires_grad();
+  const auto [out, state] = lstm.forward(x);
+  CHECK(out.shape() == tg::Shape{5, 0, 4});
+  CHECK(state.first.shape() == tg::Shape{1, 0, 4});
+  out.sum().backward();
+  CHECK(x.grad().shape() == tg::Shape{5, 0, 3});
+  nn::GRU gru(3, 4, {.num_layers = 2, .batch_first = true, .bidirectional = true});
+  const auto [gru_out, h] = gru.forward(zeros({0, 5, 3}));
+  CHECK(gru_out.shape() == tg::Shape{0, 5, 8});
+  CHECK(h.shape() == tg::Shape{4, 0, 4});
 }
 
 TEST_CASE("the fused GRU step computes its composed form", "[recurrent]") {

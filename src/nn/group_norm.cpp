@@ -126,6 +126,7 @@ Tensor GroupNorm::forward(const Tensor& x) {
     fail("GroupNorm({}, {}): expected input [N, {}, *], got {}", num_groups, num_channels,
          num_channels, shape_str(x.shape()));
   }
+  require_input_dtype(x, "GroupNorm");
   return F::group_norm(x, num_groups, weight, bias, options.eps);
 }
 
@@ -164,6 +165,7 @@ Tensor InstanceNorm::forward(const Tensor& x) {
     fail("{}: expected input [N, {}, {}] or [{}, {}], got {}", name_, num_features_, positions,
          num_features_, positions, shape_str(x.shape()));
   }
+  require_input_dtype(x, name_);
   const Tensor batched = x.dim() == unbatched ? x.unsqueeze(0) : x;
   const bool use_input_stats = is_training() || !options_.track_running_stats;
   try {

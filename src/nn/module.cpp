@@ -55,6 +55,20 @@ void Module::check_new_name(const std::string& name, const char* op) const {
   }
 }
 
+void Module::require_input_dtype(const Tensor& x, const char* layer) const {
+  for (const std::deque<Slot>* slots : {&parameters_, &buffers_}) {
+    for (const Slot& slot : *slots) {
+      const Tensor& t = slot.get(*this);
+      if (!t.defined() || !is_floating(t.dtype())) continue;
+      if (x.dtype() != t.dtype()) {
+        fail("{}: expected {} input (the dtype of its {}), got {} {}", layer, t.dtype(), slot.name,
+             x.dtype(), shape_str(x.shape()));
+      }
+      return;
+    }
+  }
+}
+
 Tensor& Module::register_parameter(std::string name, Tensor tensor) {
   check_new_name(name, "register_parameter");
   if (tensor.defined() && !tensor.requires_grad()) tensor.set_requires_grad(true);

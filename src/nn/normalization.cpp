@@ -70,6 +70,12 @@ Tensor functional::batch_norm(const Tensor& x, const Tensor& running_mean,
   if (!(training || !running_mean.defined())) {
     return detail::batch_norm_channels(x, {running_mean, running_var}, weight, bias, eps, nullptr);
   }
+  if (x.numel() == 0) {
+    // torch: an empty batch gives an empty output and leaves the running statistics alone.
+    const detail::ChannelStats none{zeros({channels}, {.dtype = x.dtype()}),
+                                    ones({channels}, {.dtype = x.dtype()})};
+    return detail::batch_norm_channels(x, none, weight, bias, eps, nullptr);
+  }
   const int64_t count = x.numel() / std::max<int64_t>(channels, 1);
   if (count <= 1) {
     fail("batch_norm: expected more than 1 value per channel when training, got input {}",
@@ -107,6 +113,7 @@ LayerNorm::LayerNorm(Shape normalized_shape, LayerNormOptions options)
 }
 
 Tensor LayerNorm::forward(const Tensor& x) {
+  require_input_dtype(x, "LayerNorm");
   try {
     return F::layer_norm(x, normalized_shape_, weight, bias, eps_);
   } catch (const Error& error) {
@@ -139,6 +146,7 @@ BatchNorm::BatchNorm(int64_t num_features, BatchNormOptions options, const char*
 
 Tensor BatchNorm::forward(const Tensor& x) {
   check_input(x);
+  require_input_dtype(x, name_);
   if (x.size(1) != num_features_) {
     fail("{}: expected {} channels (dimension 1), got input {}", name_, num_features_,
          shape_str(x.shape()));

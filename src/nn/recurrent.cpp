@@ -69,8 +69,9 @@ Tensor RecurrentBase::run_direction(const Tensor& input, int64_t layer, int64_t 
   // The fused layers: the whole sequence's input projection in one GEMM, then the recurrence
   // as one op (src/nn/fused_rnn.hpp, fused_gru.hpp, fused_lstm.hpp).
   const int64_t rows = input.shape()[1], in = input.shape()[2];
+  const int64_t gates = w[0].size(0);  // 4H, 3H or H: explicit, as an empty batch has no −1
   const Tensor gi =
-      linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, -1});
+      linear(input.reshape({steps * rows, in}), w[0], w[2]).reshape({steps, rows, gates});
   const bool reverse = direction == 1;
   if (kind_ == RecurrentKind::Lstm) {
     const Tensor states = detail::lstm_layer(gi, state[0], state[1], w[1], w[3], reverse);
@@ -96,6 +97,7 @@ std::vector<Tensor> RecurrentBase::run(const Tensor& x, std::vector<Tensor> stat
     fail("{}: expected input of size {} in the last dimension, got {}", name_, input_size_,
          shape_str(x.shape()));
   }
+  require_input_dtype(x, name_);
   // Work in [T, N, in].
   Tensor input = !batched ? x.unsqueeze(1) : options_.batch_first ? x.transpose(0, 1) : x;
   if (input.shape()[0] == 0)

@@ -92,6 +92,7 @@ std::vector<Tensor> RecurrentCellBase::run(const Tensor& x, std::vector<Tensor> 
     fail("{}: expected input of size {} in the last dimension, got {}", name_, input_size_,
          shape_str(x.shape()));
   }
+  require_input_dtype(x, name_);
   const Tensor input = batched ? x : x.unsqueeze(0);
   const Shape state_shape{input.shape()[0], hidden_size_};
   for (Tensor& s : state) {

@@ -79,6 +79,10 @@ class Module {
     if (tensor.defined() && tensor.requires_grad()) tensor = tensor.detach();
     add_member(buffers_, std::move(name), member_reader(member), "register_buffer");
   }
+  /// Throws a tg::Error naming `layer` unless x has the dtype of this module's own floating
+  /// parameters and buffers (the first defined one decides; none: anything goes), so a layer's
+  /// error says "GRU: expected Float32 input ..." rather than what an op inside it met.
+  void require_input_dtype(const Tensor& x, const char* layer) const;
   /// Adds a child module under `name` and returns it.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
