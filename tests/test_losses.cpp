@@ -137,6 +137,23 @@ TEST_CASE(
   }
 }
 
+// torch 1.13: p = [0, 1, 0.3], y = [1, 0, 0.5], F.binary_cross_entropy(p, y, reduction="sum")
+// = 200.78032387413234; p.grad = [-1000000003995.8029, 1000000003995.8029, -0.9523809523809524]
+// ((p − y) / max((1 − p)p, 1e-12f)); y.grad = [inf, -inf, 0.8472978603872037].
+TEST_CASE("binary_cross_entropy at p = 0 and 1 has torch's value and gradients", "[losses]") {
+  const Tensor p = tg::testing::leaf64({0, 1, 0.3}, {3});
+  const Tensor y = tg::testing::leaf64({1, 0, 0.5}, {3});
+  const Tensor loss = tg::nn::binary_cross_entropy(p, y, {}, Reduction::Sum);
+  CHECK(loss.item<double>() == Approx(200.78032387413234).epsilon(1e-14));
+  loss.backward();
+  const std::vector<double> dp = p.grad().to_vector<double>(), dy = y.grad().to_vector<double>();
+  CHECK(dp[0] == Approx(-1000000003995.8029).epsilon(1e-14));
+  CHECK(dp[1] == Approx(1000000003995.8029).epsilon(1e-14));
+  CHECK(dp[2] == Approx(-0.9523809523809524).epsilon(1e-14));
+  CHECK((std::isinf(dy[0]) && dy[0] > 0 && std::isinf(dy[1]) && dy[1] < 0));
+  CHECK(dy[2] == Approx(0.8472978603872037).epsilon(1e-14));
+}
+
 TEST_CASE("margin_ranking_loss takes an Int64 target of +-1 as torch does", "[losses]") {
   const Tensor x1 = randn64({4}), x2 = randn64({4});
   const Tensor y = tg::tensor({1, -1, -1, 1}, {4}, {.dtype = tg::Dtype::Int64});

@@ -3,9 +3,11 @@
 // Class weights, ignore masks and one-hot selections are constants, so the tape sees only
 // multiplications, sums and log_softmax.
 
+#include <tapegrad/autograd.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/ops.hpp>
 
+#include "autograd/composed_backward.hpp"
 #include "nn/loss_common.hpp"
 
 #include <limits>
@@ -214,10 +216,40 @@ static void require_broadcasts_to(const Tensor& weight, const Tensor& input, con
 }
 
 // log p clamped at −100 as PyTorch does, without a log(0) on the tape: where p = 0 the value
-// is −100 and the gradient 0 (PyTorch's gradient there is (p − y)/1e-12 instead).
+// is −100.
 static Tensor clamped_log(const Tensor& p) {
   const Tensor positive = gt(p, 0.0);
   return where(positive, clamp(log(where(positive, p, 1.0)), -100.0), -100.0);
+}
+
+// −(y·log p + (1 − y)·log(1 − p)) per element, from recorded ops.
+static Tensor composed_bce(const Tensor& p, const Tensor& y) {
+  return -(y * clamped_log(p) + (1.0 - y) * clamped_log(1.0 - p));
+}
+
+// binary_cross_entropy's elementwise losses with torch 1.13's backward (ATen's Loss.cpp):
+// d/dp = (p − y) / max((1 − p)·p, ε), ε its float 1e-12f, so p = 0 or 1 gets torch's huge,
+// finite slope (the composed form's would be 0 there); d/dy = log(1 − p) − log p. Under
+// create_graph the composed form's gradient is recorded.
+static Tensor bce_elements(const Tensor& p, const Tensor& y) {
+  Tensor losses;
+  {
+    NoGradGuard values_only;
+    losses = composed_bce(p, y);
+  }
+  return record("binary_cross_entropy", losses, {p, y},
+                [p_saved = SavedTensor(p), y_saved = SavedTensor(y)](const Tensor& g) -> Grads {
+                  const Tensor& prob = p_saved;
+                  const Tensor& target = y_saved;
+                  if (creating_graph()) {
+                    return tg::detail::composed_backward(
+                        [](const std::vector<Tensor>& in) { return composed_bce(in[0], in[1]); },
+                        {prob, target}, g);
+                  }
+                  constexpr auto kEpsilon = static_cast<double>(1e-12f);
+                  return {g * (prob - target) / clamp((1.0 - prob) * prob, kEpsilon),
+                          g * (log(1.0 - prob) - log(prob))};
+                });
 }
 
 Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weight,
@@ -230,7 +262,7 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weig
          shape_str(p.shape()));
   }
   require_broadcasts_to(weight, p, "weight", "binary_cross_entropy");
-  Tensor losses = -(y * clamped_log(p) + (1.0 - y) * clamped_log(1.0 - p));
+  Tensor losses = bce_elements(p, y);
   if (weight.defined()) losses = losses * weight.detach();
   return detail::reduce(losses, reduction);
 }
