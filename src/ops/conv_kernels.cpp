@@ -17,12 +17,20 @@
 #include <vector>
 
 namespace tg::nn::functional::conv_kernels {
-namespace {}  // namespace
 
 ConvGeometry geometry(const Shape& x, const Shape& weight, const ConvOptions& o) {
-  ConvGeometry g{weight[1],  x[2],        x[3],        weight[2],    weight[3],    o.stride.h,
-                 o.stride.w, o.padding.h, o.padding.w, o.dilation.h, o.dilation.w, 0,
-                 0};
+  ConvGeometry g{};
+  g.c = weight[1];
+  g.h = x[2];
+  g.w = x[3];
+  g.kh = weight[2];
+  g.kw = weight[3];
+  g.sh = o.stride.h;
+  g.sw = o.stride.w;
+  g.ph = o.padding.h;
+  g.pw = o.padding.w;
+  g.dh = o.dilation.h;
+  g.dw = o.dilation.w;
   g.out_h = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
   g.out_w = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
   return g;

@@ -1,8 +1,8 @@
 // conv_transpose2d / conv_transpose1d (torch.nn.functional, 1.13), the adjoint of conv2d. Take
 // the convolution C that maps an output-shaped y [N, O, H_out, W_out] to x's shape with the
-// same weight [C_in, O/G, kH, kW] (conv2d's geometry, input and output swapped):
-// conv_transpose2d(x) = Cᵀx, which is C's input gradient for the output gradient x —
-// col2im(Wᵀ·x) per sample. So the fused forward is the conv kernels' backward (dx only), the
+// same weight [C_in, O/G, kH, kW] (conv2d's geometry, input and output swapped, cut to x's
+// H × W outputs): conv_transpose2d(x) = Cᵀx, which is C's input gradient for the output gradient x
+// — col2im(Wᵀ·x) per sample. So the fused forward is the conv kernels' backward (dx only), the
 // input gradient their forward (C gy), the weight gradient their weight gradient with x and gy
 // in each other's places. The composed form, for create_graph, is the same vector-Jacobian
 // product of conv2d taken on the tape.
