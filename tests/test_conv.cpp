@@ -3,12 +3,14 @@
 
 #include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/pooling.hpp>
+#include <tapegrad/nn/resize.hpp>
 
 #include "helpers.hpp"
 #include "tensor_api_fixture.hpp"
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 using tg::Tensor;
 using tg::testing::FixtureCase;
@@ -97,6 +99,22 @@ TEST_CASE("conv, pooling and pad match PyTorch 1.13 with their gradients", "[con
          return {F::pad(in.at("x"), option_list(c, "pad"), text_option(c, "mode", "constant"),
                         c.option("value", 0))};
        }},
+      {"pixel_shuffle",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::pixel_shuffle(in.at("x"), option_list(c, "factor")[0])};
+       }},
+      {"pixel_unshuffle",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         return {F::pixel_unshuffle(in.at("x"), option_list(c, "factor")[0])};
+       }},
+      {"interpolate",
+       [](const FixtureCase& c, const Inputs& in) -> std::vector<Tensor> {
+         if (c.options.count("size")) return {F::interpolate(in.at("x"), option_list(c, "size"))};
+         std::vector<double> scale;
+         std::stringstream list(c.options.at("scale"));
+         for (std::string item; std::getline(list, item, ',');) scale.push_back(std::stod(item));
+         return {F::interpolate(in.at("x"), {}, scale)};
+       }},
   };
   const std::set<std::string> seen = tg::testing::check_tensor_api_cases(ops, 1e-10, "conv.txt");
   CHECK(seen.size() == ops.size());
@@ -180,6 +198,11 @@ TEST_CASE("conv, pooling and pad pass gradcheck", "[conv][gradcheck]") {
          return F::conv_transpose1d(F::conv1d(in[0], in[1]), in[1], {}, {.stride = 2});
        },
        {randn64({2, 6}), randn64({3, 2, 2})}},
+      {"pixel_shuffle, interpolate nearest, pixel_unshuffle",
+       [](const V& in) {
+         return F::pixel_unshuffle(F::interpolate(F::pixel_shuffle(in[0], 2), {}, {2.0}), 4);
+       },
+       {randn64({1, 4, 2, 3})}},
       {"conv1d padding same and padding_mode circular",
        [](const V& in) {
          return F::conv1d(in[0], in[1], in[2], {.padding = "same", .padding_mode = "circular"});
@@ -284,6 +307,45 @@ TEST_CASE("ConvTranspose modules: torch's parameter shapes, init bounds and outp
   tg::nn::ConvTranspose1d one(3, 5, 4, {.stride = 3, .dilation = 2});
   CHECK(one.weight.shape() == tg::Shape{3, 5, 4});
   CHECK(one.forward(tg::randn({2, 3, 6})).shape() == tg::Shape{2, 5, 22});
+}
+
+TEST_CASE("padding, pixel shuffle and upsampling modules: torch's arguments, shapes and errors",
+          "[conv]") {
+  tg::manual_seed(43);
+  const Tensor image = tg::randn({2, 3, 4, 5});
+  const auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && a.to_vector<float>() == b.to_vector<float>();
+  };
+  CHECK(same(tg::nn::ReflectionPad2d(2)(image), F::pad(image, {2, 2, 2, 2}, "reflect")));
+  CHECK(same(tg::nn::ReplicationPad2d({1, 0, 2, 3})(image),
+             F::pad(image, {1, 0, 2, 3}, "replicate")));
+  CHECK(same(tg::nn::ZeroPad2d({1, 1, 0, 2})(image), F::pad(image, {1, 1, 0, 2})));
+  CHECK(same(tg::nn::ConstantPad2d(1, 0.5)(image), F::pad(image, {1, 1, 1, 1}, 0.5)));
+  const Tensor sequence = tg::randn({2, 3, 6});
+  CHECK(same(tg::nn::ReflectionPad1d({3, 1})(sequence), F::pad(sequence, {3, 1}, "reflect")));
+  CHECK(same(tg::nn::ReplicationPad1d(2)(sequence), F::pad(sequence, {2, 2}, "replicate")));
+  CHECK(same(tg::nn::ConstantPad1d(2, -1.0)(sequence), F::pad(sequence, {2, 2}, -1.0)));
+  CHECK(tg::nn::ReflectionPad2d(1).parameters().empty());
+  CHECK_TG_ERROR(tg::nn::ReflectionPad2d({1, 2, 3}),
+                 "ReflectionPad2d: padding must be one int or 4 ints (left, right, top, bottom), "
+                 "got 3");
+  CHECK_TG_ERROR(tg::nn::ReflectionPad2d(5)(image), "ReflectionPad2d: ");
+  CHECK_TG_ERROR(tg::nn::ReflectionPad1d(1)(image),
+                 "ReflectionPad1d: expected a 2-d or 3-d input, got [2, 3, 4, 5]");
+
+  const Tensor channels = tg::randn({2, 12, 3, 2});
+  const Tensor shuffled = tg::nn::PixelShuffle(2)(channels);
+  CHECK(shuffled.shape() == tg::Shape{2, 3, 6, 4});
+  CHECK(same(tg::nn::PixelUnshuffle(2)(shuffled), channels));
+  CHECK_TG_ERROR(F::pixel_shuffle(tg::randn({2, 6, 3, 2}), 2),
+                 "pixel_shuffle: expected an input [*, C·4, H, W] (channels divisible by 4)");
+  CHECK(tg::nn::Upsample({.scale_factor = {2}})(image).shape() == tg::Shape{2, 3, 8, 10});
+  CHECK(tg::nn::Upsample({.size = {3, 7}})(image).shape() == tg::Shape{2, 3, 3, 7});
+  CHECK_TG_ERROR(tg::nn::Upsample({.scale_factor = {2}, .mode = "bilinear"}),
+                 "Upsample: only mode \"nearest\" is offered, got \"bilinear\"");
+  CHECK_TG_ERROR(tg::nn::Upsample({}), "Upsample: give either size or scale_factor");
+  CHECK_TG_ERROR(F::interpolate(image, {2, 3, 4}),
+                 "interpolate: expected 1 or 2 sizes or factors for input [2, 3, 4, 5], got 3");
 }
 
 TEST_CASE("conv_transpose2d is the adjoint of conv2d: <conv(a), b> = <a, conv_transpose(b)>",

@@ -29,6 +29,7 @@
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/nn/pooling.hpp>
 #include <tapegrad/nn/recurrent.hpp>
+#include <tapegrad/nn/resize.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/onnx.hpp>
 #include <tapegrad/ops.hpp>
