@@ -16,8 +16,9 @@ namespace tg::detail {
 /// requires grad; else value itself.
 inline Tensor tie_with_zero_derivative(const Tensor& value, const Tensor& x) {
   if (!x.defined() || !x.requires_grad() || !is_grad_enabled()) return value;
-  return record("zero_derivative", value.detach(), {value, x},
-                [](const Tensor& g) -> Grads { return {g, zeros_like(g)}; });
+  return record("zero_derivative", value.detach(), {value, x}, [](const Tensor& g) -> Grads {
+    return {g, zeros_like(g)};
+  });
 }
 
 }  // namespace tg::detail
