@@ -51,7 +51,9 @@ Tensor functional::group_norm(const Tensor& x, int64_t num_groups, const Tensor&
   }
   check_channel_vector(weight, channels, "weight", "group_norm");
   check_channel_vector(bias, channels, "bias", "group_norm");
-  const int64_t row = channels == 0 ? 0 : x.numel() / std::max<int64_t>(n * num_groups, 1);
+  // Each group's C/G channels and positions as one row, its length given (with N = 0 a −1 would
+  // be ambiguous).
+  const int64_t row = channels / num_groups * (x.numel() / std::max<int64_t>(n * channels, 1));
   const Tensor rows = x.reshape({n * num_groups, row});
   return scale_and_shift(detail::layer_norm_rows(rows, {}, {}, eps).reshape(x.shape()), weight,
                          bias);
@@ -86,8 +88,9 @@ Tensor functional::instance_norm(const Tensor& x, const Tensor& running_mean,
   Tensor mean_per_sample, var_per_sample;
   if (running_mean.defined()) {
     NoGradGuard constants;
-    mean_per_sample = per_sample(running_mean, n).contiguous().clone();
-    var_per_sample = per_sample(running_var, n).contiguous().clone();
+    // Copies (clone), which batch_norm updates in place.
+    mean_per_sample = per_sample(running_mean, n).clone();
+    var_per_sample = per_sample(running_var, n).clone();
   }
   const Tensor y =
       batch_norm(x.reshape(folded), mean_per_sample, var_per_sample, per_sample(weight, n),

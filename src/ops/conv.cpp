@@ -144,8 +144,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const ConvOptions& options) {
   const auto single = [](Pair p, const char* what) {
-    if (p.h != p.w) fail("conv1d: {} must be one number, got ({}, {})", what, p.h, p.w);
-    return p.w;
+    return conv_checks::single(p, what, "conv1d");
   };
   ConvOptions o{.stride = {1, single(options.stride, "stride")},
                 .padding = {0, single(options.padding, "padding")},
@@ -185,6 +184,13 @@ void check_window(functional::Pair stride, functional::Pair padding, functional:
     fail("{}: dilation should be greater than zero, got ({}, {})", op, dilation.h, dilation.w);
   }
   if (groups <= 0) fail("{}: non-positive groups is not supported, got {}", op, groups);
+}
+
+int64_t single(functional::Pair option, const char* what, const char* op) {
+  if (option.h != option.w) {
+    fail("{}: {} must be one number, got ({}, {})", op, what, option.h, option.w);
+  }
+  return option.w;
 }
 
 void check_ranks(const Tensor& x, const Tensor& weight, int64_t groups, const char* op) {

@@ -17,4 +17,7 @@ void check_window(functional::Pair stride, functional::Pair padding, functional:
 /// A floating 4-d weight of x's dtype whose first dim groups divide, and a 4-d x.
 void check_ranks(const Tensor& x, const Tensor& weight, int64_t groups, const char* op);
 
+/// A 1-d layer's option: one number (h = w, as an int gives), else a tg::Error naming `op`.
+int64_t single(functional::Pair option, const char* what, const char* op);
+
 }  // namespace tg::nn::conv_checks

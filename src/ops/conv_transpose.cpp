@@ -145,8 +145,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const ConvTransposeOptions& options) {
   const auto single = [](Pair p, const char* what) {
-    if (p.h != p.w) fail("conv_transpose1d: {} must be one number, got ({}, {})", what, p.h, p.w);
-    return p.w;
+    return conv_checks::single(p, what, "conv_transpose1d");
   };
   const ConvTransposeOptions o{
       .stride = {1, single(options.stride, "stride")},
