@@ -9,6 +9,7 @@
 #include "ops/small_gemm.hpp"
 #include "ops/vector_math.hpp"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -135,6 +136,40 @@ TEST_CASE("small_sgemm gives the baseline's bits", "[cpu_level]") {
     }
   }
   CHECK(compared == 2 * 2 * 6 * 8 * 3 * 2);
+}
+
+// The larger products gemm_into sends to small_sgemm (small_sgemm_pays): AVX-512's 64-column
+// tiles, and inner sizes summed in several runs.
+TEST_CASE("small_sgemm gives the baseline's bits on larger products", "[cpu_level]") {
+  if (!tg::testing::requested_cpu_level_runs()) return;
+  int compared = 0;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (auto [m, n, k] : {std::array<int64_t, 3>{64, 384, 128},
+                             {64, 128, 384},
+                             {7, 200, 600},
+                             {258, 104, 33},
+                             {9, 40, 300}}) {
+        for (float beta : {0.0f, 0.5f}) {
+          std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+          for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(std::sin(0.37 * i));
+          for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(std::cos(0.53 * i));
+          const auto product = [&] {
+            std::vector<float> c(static_cast<size_t>(m * n), 0.75f);
+            tg::detail::small_sgemm(ta, tb, m, n, k, a.data(), ta ? m : k, b.data(), tb ? k : n,
+                                    beta, c.data());
+            return c;
+          };
+          const std::vector<float> got = product();
+          INFO("level " << tg::cpu_level() << " m " << m << " n " << n << " k " << k << " ta " << ta
+                        << " tb " << tb << " beta " << beta);
+          REQUIRE(same_bits(got, at_baseline(product)));
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared == 2 * 2 * 5 * 2);
 }
 
 TEST_CASE("column sums (bias gradients) give the baseline's bits", "[cpu_level]") {

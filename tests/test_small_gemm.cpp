@@ -74,6 +74,27 @@ TEST_CASE("small_sgemm matches a double-precision product", "[ops][gemm]") {
   CHECK(checked == 2 * 2 * 7 * 11 * 4 * 3);
 }
 
+// Larger products small_sgemm_pays sends to the same kernel: 64-column AVX-512 tiles with the
+// 16- and 8-column ones after them, inner sizes past one run of kInnerRun terms (each run goes
+// on from the sums the last left in c, and beta·c is added at the end).
+TEST_CASE("small_sgemm matches a double-precision product on larger products", "[ops][gemm]") {
+  int checked = 0;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (auto [m, n] :
+           {std::pair<int64_t, int64_t>{5, 64}, {6, 111}, {9, 40}, {33, 136}, {70, 200}}) {
+        for (int64_t k : {int64_t{100}, tg::detail::kInnerRun + 1, 3 * tg::detail::kInnerRun + 5}) {
+          for (float beta : {0.0f, 0.5f}) {
+            check_case({ta, tb, m, n, k, beta});
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 2 * 2 * 5 * 3 * 2);
+}
+
 // Narrow products (n = 1, 13) are computed as their transpose, vectorized along the other side;
 // each element is still the same sequence of multiply-adds, so c from (a, b) and cᵀ from
 // (bᵀ, aᵀ) must agree bit for bit, whichever of the two takes the transposed route.

@@ -168,10 +168,11 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
   Tensor out = make_tensor({l.steps, l.rows, l.hidden}, h0.dtype());
   gates = make_tensor({l.steps, 4, l.rows, l.hidden}, h0.dtype());
   Tensor gh = make_tensor({l.rows, 3 * l.hidden}, h0.dtype());
+  const Tensor w_hh_t = steps_weight(w_hh);
   for (int64_t i = 0; i < l.steps; ++i) {
     const int64_t t = l.time(i);
     const Tensor prev = i == 0 ? h0 : rows_of(out, l.time(i - 1) * l.rows, l.rows, l.hidden);
-    hidden_projection<T>(prev, w_hh, b_hh, gh);
+    hidden_projection<T>(prev, w_hh_t, b_hh, gh);
     step_forward(gi.data<T>() + t * l.rows * 3 * l.hidden, gh.data<T>(), prev.data<T>(), l.rows,
                  l.hidden, out.data<T>() + t * l.count(), gates.data<T>() + t * 4 * l.count());
   }

@@ -44,13 +44,14 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
   Tensor out = make_tensor({2, l.steps, l.rows, l.hidden}, h0.dtype());
   gates = make_tensor({l.steps, kPlanes, l.rows, l.hidden}, h0.dtype());
   Tensor gh = make_tensor({l.rows, wide}, h0.dtype());
+  const Tensor w_hh_t = steps_weight(w_hh);
   T* hs = out.data<T>();
   T* cs = hs + l.steps * count;
   for (int64_t i = 0; i < l.steps; ++i) {
     const int64_t t = l.time(i), before = i == 0 ? -1 : l.time(i - 1);
     const Tensor h_prev = i == 0 ? h0 : share_storage(out, {l.rows, l.hidden}, before * count);
     const T* c_prev = i == 0 ? c0.data<T>() : cs + before * count;
-    gemm_into(h_prev, false, w_hh, true, gh, 0.0);
+    gemm_into(h_prev, false, w_hh_t, false, gh, 0.0);
     T *pi = gates.data<T>() + t * kPlanes * count, *pf = pi + count, *pg = pf + count,
       *po = pg + count, *ptc = po + count;
     const T* x = gi.data<T>() + t * l.rows * wide;

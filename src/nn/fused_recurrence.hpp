@@ -4,6 +4,7 @@
 // arrays in place, a layer's sizes and step order, and the recurrent weight's and bias's
 // gradients summed over all steps.
 
+#include <tapegrad/autograd.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include "ops/gemm.hpp"
@@ -48,11 +49,19 @@ const T* previous_state(const RecurrentLayer& l, int64_t i, const T* h0, const T
   return i == 0 ? h0 : hs + l.time(i - 1) * l.count();
 }
 
-/// gh = prev·W_hhᵀ + b_hh for one step, into gh [N, G·H] (b_hh may be undefined): the GEMM,
-/// then the bias added to each row, as linear() rounds it.
+/// W_hhᵀ [H, G·H], contiguous, made once per layer and direction: every step's product then reads
+/// the weight as it is stored instead of having a GEMM copy it transposed each step (for the
+/// Float32 kernel of src/ops/small_gemm.cpp, which takes such a b as it is).
+inline Tensor steps_weight(const Tensor& w_hh) {
+  NoGradGuard no_tape;
+  return w_hh.t().contiguous();
+}
+
+/// gh = prev·W_hhᵀ + b_hh for one step, into gh [N, G·H] (b_hh may be undefined), from
+/// w_hh_t = steps_weight(W_hh): the GEMM, then the bias added to each row, as linear() rounds it.
 template <class T>
-void hidden_projection(const Tensor& prev, const Tensor& w_hh, const Tensor& b_hh, Tensor& gh) {
-  gemm_into(prev, false, w_hh, true, gh, 0.0);
+void hidden_projection(const Tensor& prev, const Tensor& w_hh_t, const Tensor& b_hh, Tensor& gh) {
+  gemm_into(prev, false, w_hh_t, false, gh, 0.0);
   if (!b_hh.defined()) return;
   const int64_t rows = gh.size(0), wide = gh.size(1);
   T* p = gh.data<T>();

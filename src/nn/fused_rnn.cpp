@@ -49,11 +49,12 @@ Tensor layer_forward(const RecurrentLayer& l, const Tensor& gi, const Tensor& h0
                      const Tensor& w_hh, const Tensor& b_hh, bool relu) {
   Tensor out = make_tensor({l.steps, l.rows, l.hidden}, h0.dtype());
   Tensor gh = make_tensor({l.rows, l.hidden}, h0.dtype());
+  const Tensor w_hh_t = steps_weight(w_hh);
   for (int64_t i = 0; i < l.steps; ++i) {
     const int64_t t = l.time(i);
     const Tensor prev =
         i == 0 ? h0 : share_storage(out, {l.rows, l.hidden}, l.time(i - 1) * l.count());
-    hidden_projection<T>(prev, w_hh, b_hh, gh);
+    hidden_projection<T>(prev, w_hh_t, b_hh, gh);
     step_forward(gi.data<T>() + t * l.count(), gh.data<T>(), l.count(), relu,
                  out.data<T>() + t * l.count());
   }

@@ -44,8 +44,9 @@ void gemm_into(const Tensor& a, bool transpose_a, const Tensor& b, bool transpos
   }
   const int64_t lda = a.size(1), ldb = b.size(1);
   constexpr int64_t kSmall = detail::kSmallGemmVolume;
-  if (a.dtype() == Dtype::Float32 && m <= kSmall && n <= kSmall && k <= kSmall &&
-      m * n * k <= kSmall) {
+  const bool small = m <= kSmall && n <= kSmall && k <= kSmall && m * n * k <= kSmall;
+  if (a.dtype() == Dtype::Float32 &&
+      (small || detail::small_sgemm_pays(m, n, k, transpose_b, static_cast<float>(beta)))) {
     detail::small_sgemm(transpose_a, transpose_b, m, n, k, a.data<float>(), lda, b.data<float>(),
                         ldb, static_cast<float>(beta), c.data<float>());
     return;
