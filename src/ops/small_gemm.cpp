@@ -81,7 +81,7 @@ template <class V, int kRows, int kVectors>
   }
 }
 
-// Columns j0 … j0 + valid of every row of c, in tiles of up to six (AVX-512: four) rows.
+// Columns j0 … j0 + valid of every row of c, in tiles of up to six rows (AVX-512: four or eight).
 template <int kVectors, class V = Floats8>
 [[gnu::always_inline]] inline void column_block(int64_t m, int64_t n, int64_t k, const float* a,
                                                 int64_t a_row, int64_t a_col, const float* b,
